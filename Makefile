@@ -1,0 +1,34 @@
+# Two commands on a fresh Debian machine (as root, or with sudo for apt-get):
+#   make demo   set everything up, start a local demo inbox and run the worker on it
+#   make test   set everything up and run the test suite against real servers
+VENV ?= .venv
+PYTHON ?= python3
+BIN = $(VENV)/bin
+
+.PHONY: demo test setup system-deps bench clean
+
+demo: setup
+	$(BIN)/amends demo
+
+test: setup
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/ingest.py
+
+setup: system-deps $(VENV)/.installed
+
+# Dovecot serves the demo inbox and the tests' IMAP server.
+system-deps:
+	@command -v dovecot >/dev/null 2>&1 || /usr/sbin/dovecot --version >/dev/null 2>&1 || { \
+	  echo "Installing dovecot-imapd with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

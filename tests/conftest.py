@@ -1,0 +1,234 @@
+"""Fixtures: a real Dovecot for the session, a clean mailbox per test, configs and workers."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import imapclient
+import pytest
+
+from worker.config import Config, parse_config
+from worker.dovecot import Dovecot
+from worker.store import Store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EML = FIXTURES / "eml"
+ROOT = Path(__file__).parent.parent
+PASSWORD_ENV = "AMENDS_TEST_IMAP_PASSWORD"
+
+AUTOMATED_FIXTURES = sorted(
+    p.name
+    for p in EML.glob("*.eml")
+    if p.name.startswith(("ooo_", "dsn_", "mailing_list", "newsletter", "mdn_", "x_auto", "noreply", "own_address"))
+)
+UNPARSEABLE_FIXTURES = ["not_an_email.eml"]
+HUMAN_FIXTURES = sorted(
+    p.name
+    for p in EML.glob("*.eml")
+    if p.name not in AUTOMATED_FIXTURES and p.name not in UNPARSEABLE_FIXTURES
+)
+
+
+def eml(name: str) -> bytes:
+    return (EML / name).read_bytes()
+
+
+def crlf(raw: bytes) -> bytes:
+    """IMAP wants CRLF line ends; fixture files are stored with plain LF."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot.create()
+    server.start()
+    yield server
+    server.remove()
+
+
+_users = itertools.count(1)
+
+
+@dataclass
+class Mailbox:
+    """One test's own IMAP account on the session's Dovecot: empty when the test starts."""
+
+    server: Dovecot
+    user: str
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def client(self) -> imapclient.IMAPClient:
+        client = imapclient.IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        client.login(self.user, self.server.password)
+        return client
+
+    def append(self, raw: bytes, folder: str = "INBOX", flags: tuple[bytes, ...] = ()) -> int:
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            response = client.append(folder, crlf(raw), flags=flags)
+        return int(response.split(b"APPENDUID")[1].split()[1].rstrip(b"]"))
+
+    def append_many(self, raws: list[bytes], folder: str = "INBOX") -> None:
+        with self.client() as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            for start in range(0, len(raws), 500):
+                client.multiappend(folder, [crlf(r) for r in raws[start : start + 500]])
+
+    def flags(self, folder: str = "INBOX") -> dict[int, tuple]:
+        with self.client() as client:
+            client.select_folder(folder, readonly=True)
+            return {uid: tuple(sorted(d[b"FLAGS"])) for uid, d in client.fetch(client.search("ALL"), ["FLAGS"]).items()}
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Mailbox:
+    monkeypatch.setenv(PASSWORD_ENV, dovecot.password)
+    return Mailbox(dovecot, f"support{next(_users)}-{os.getpid()}@example.com")
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, mailbox: Mailbox):
+    """Write a TOML config for this test's mailbox (plus extra TOML) and load it."""
+
+    def make(extra: str = "", on: Mailbox | None = None, **imap: object) -> Config:
+        box = on or mailbox
+        imap_lines = "\n".join(f"{k} = {_toml(v)}" for k, v in imap.items())
+        text = f"""
+[imap]
+host = "127.0.0.1"
+port = {box.port}
+security = "none"
+username = "{box.user}"
+password_env = "{PASSWORD_ENV}"
+reconnect_max_seconds = 1
+{imap_lines}
+
+[store]
+path = "{tmp_path / 'amends.db'}"
+
+[guard]
+own_addresses = ["support@example.com"]
+{extra}
+"""
+        path = tmp_path / "amends.toml"
+        path.write_text(text)
+        return parse_config(text, str(path))
+
+    return make
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(str(tmp_path / "amends.db"))
+    yield s
+    s.close()
+
+
+class WorkerProcess:
+    """`amends run` in a child process, with its log readable line by line as it comes."""
+
+    def __init__(self, config: Config, *args: str) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "worker.cli", "--config", config.path, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+        )
+        self.lines: list[str] = []
+        self._selector = selectors.DefaultSelector()
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        self._selector.register(self.proc.stderr, selectors.EVENT_READ)
+        self._buffer = b""
+
+    def wait_for(self, pattern: str, timeout: float = 15.0, start: int = 0) -> re.Match:
+        """Block until a log line from index ``start`` on matches, or fail with the log."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        checked = start
+        while True:
+            for i in range(checked, len(self.lines)):
+                match = regex.search(self.lines[i])
+                if match:
+                    return match
+            checked = len(self.lines)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or (self.proc.poll() is not None and not self._read(0)):
+                log = "\n".join(self.lines[-40:])
+                raise AssertionError(f"no log line matching {pattern!r} within {timeout}s:\n{log}")
+            self._read(remaining)
+
+    def _read(self, timeout: float) -> bool:
+        if not self._selector.select(timeout):
+            return False
+        chunk = self.proc.stderr.read(65536) or b""
+        self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        self.lines.extend(line.decode("utf-8", "replace") for line in lines)
+        return bool(chunk)
+
+    def mark(self) -> int:
+        """Index to pass as ``start``: only lines logged after this call will match."""
+        while self._read(0):
+            pass
+        return len(self.lines)
+
+    def finish(self, timeout: float = 60) -> int:
+        """Wait for the process to exit by itself, reading its log meanwhile."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read(min(1.0, max(0.0, deadline - time.monotonic())))
+        return self.stop(timeout=1)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=timeout)
+        while self._read(1.0):  # the last lines, up to EOF
+            pass
+        self._selector.close()
+        self.proc.stderr.close()
+        return code
+
+
+@pytest.fixture
+def worker_process():
+    started: list[WorkerProcess] = []
+
+    def start(config: Config, *args: str) -> WorkerProcess:
+        process = WorkerProcess(config, *(args or ("run",)))
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.proc.poll() is None:
+            process.proc.kill()
+            process.proc.wait()

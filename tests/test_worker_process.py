@@ -1,0 +1,103 @@
+"""The worker as a real process: killed, cut off from its server, woken by IDLE, stopped."""
+
+import signal
+import time
+
+import pytest
+
+from worker.dovecot import Dovecot
+from worker.store import Store
+
+from .conftest import HUMAN_FIXTURES, Mailbox, eml
+
+DEBUG = "[log]\nlevel = \"DEBUG\"\n"
+
+
+def numbered(count: int) -> list[bytes]:
+    """Distinct, realistic messages: the human fixtures with fresh Message-IDs."""
+    bases = [eml(n) for n in HUMAN_FIXTURES if n not in ("large_attachment.eml", "no_message_id.eml")]
+    out = []
+    for i in range(count):
+        raw = bases[i % len(bases)]
+        head, sep, body = raw.partition(b"\n\n")
+        lines = [l for l in head.split(b"\n") if not l.lower().startswith(b"message-id:")]
+        out.append(b"\n".join([f"Message-ID: <bulk-{i}@amends.test>".encode(), *lines]) + sep + body)
+    return out
+
+
+def count(config) -> tuple[int, int, int]:
+    store = Store.open(config.store.path)
+    try:
+        row = store.db.execute(
+            "SELECT count(*), count(DISTINCT message_key), sum(state = 'new') FROM messages"
+        ).fetchone()
+        return row[0], row[1], row[2] or 0
+    finally:
+        store.close()
+
+
+def test_idle_wakes_the_worker_within_about_a_second(mailbox, make_config, worker_process):
+    worker = worker_process(make_config(DEBUG))
+    worker.wait_for(r"waiting for new mail in INBOX \(IDLE")
+    for _ in range(3):
+        mark = worker.mark()
+        started = time.monotonic()
+        mailbox.append(eml("question.eml").replace(b"question-1", f"q-{started}".encode()))
+        worker.wait_for(r"stored 1 new message", timeout=2.0, start=mark)
+        assert time.monotonic() - started < 2.0
+    assert worker.stop() == 0
+
+
+def test_sigterm_stops_the_worker_cleanly(mailbox, make_config, worker_process):
+    worker = worker_process(make_config(DEBUG))
+    worker.wait_for(r"waiting for new mail")
+    assert worker.stop(signal.SIGTERM) == 0
+    assert any("worker stopped" in line for line in worker.lines)
+
+
+def test_sigkill_mid_batch_loses_and_repeats_nothing(mailbox, make_config, worker_process):
+    total = 3000
+    mailbox.append_many(numbered(total))
+    config = make_config(DEBUG, batch_size=25)
+    worker = worker_process(config, "run")
+    worker.wait_for(r"stored a batch of 25 \(UIDs 76-100\)", timeout=30)
+    worker.stop(signal.SIGKILL)
+    stored, distinct, _ = count(config)
+    assert 100 <= stored < total, "the kill should land mid-import"
+
+    again = worker_process(config, "poll", "--once")
+    assert again.finish(timeout=120) == 0
+    stored, distinct, unparsed = count(config)
+    assert (stored, distinct, unparsed) == (total, total, 0)
+    store = Store.open(config.store.path)
+    uids = [r[0] for r in store.db.execute("SELECT uid FROM locations ORDER BY uid")]
+    store.close()
+    assert uids == list(range(1, total + 1))
+
+
+@pytest.fixture
+def own_dovecot():
+    server = Dovecot.create()
+    server.start()
+    yield server
+    server.remove()
+
+
+def test_worker_survives_the_server_restarting_under_it(own_dovecot, make_config, worker_process):
+    mailbox = Mailbox(own_dovecot, "restart@example.com")
+    config = make_config(DEBUG, on=mailbox)
+    worker = worker_process(config)
+    worker.wait_for(r"waiting for new mail")
+    mailbox.append(eml("praise.eml"))
+    worker.wait_for(r"stored 1 new message")
+
+    mark = worker.mark()
+    own_dovecot.stop()
+    worker.wait_for(r"IMAP trouble .* reconnecting in", start=mark)
+    own_dovecot.start()
+    worker.wait_for(r"connected to 127\.0\.0\.1", start=mark, timeout=20)
+    mark = worker.mark()
+    mailbox.append(eml("question.eml"))
+    worker.wait_for(r"stored 1 new message", start=mark, timeout=20)
+    assert worker.stop() == 0
+    assert count(config)[:2] == (2, 2)

@@ -1,0 +1,394 @@
+"""``amends``: one command, a subcommand per job. Thin: it parses options and calls the library."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Column, Table
+
+from . import demo as demo_module
+from .config import Config, load_config
+from .errors import AmendsError, NotFound
+from .ingest import process_messages
+from .loop import PollSummary, Worker
+from .store import Store, iso, utcnow
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Context:
+    """Loads the config and opens the store once, on first use, for whichever command runs."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            setup_logging(self._config.log.level)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.config.store.path)
+        return self._store
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors we raise on purpose into one line and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AmendsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="TOML config file (default: $AMENDS_CONFIG, else config/amends.toml).",
+)
+@click.version_option(package_name="amends")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """Amends turns a shared support inbox into a customer-service-recovery desk.
+
+    It reads new mail over IMAP (never marking it read), recognises complaints, drafts replies
+    for a person to approve, and follows up. Start with `amends demo`.
+    """
+    ctx.obj = Context(config_path)
+
+
+# -- listening ------------------------------------------------------------------------------
+
+
+def _progress_callback(progress: Progress) -> Callable[[str, int, int], None]:
+    tasks: dict[str, Any] = {}
+
+    def update(folder: str, done: int, total: int) -> None:
+        if folder not in tasks:
+            tasks[folder] = progress.add_task(f"Reading {folder}", total=total or None)
+        progress.update(tasks[folder], completed=done, total=total or None)
+
+    return update
+
+
+def print_summary(summary: PollSummary) -> None:
+    ingest = summary.ingest
+    console.print(
+        f"Fetched {summary.fetched} message(s): {summary.new} new, {summary.duplicates} already "
+        f"stored; {ingest.automated} automated, {ingest.quarantined} quarantined."
+    )
+
+
+def poll_with_progress(ctx: Context, now: datetime) -> PollSummary:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    ) as progress:
+        worker = Worker(ctx.config, ctx.store, progress=_progress_callback(progress))
+        with worker.inbox:
+            return worker.tick(now)
+
+
+@main.command()
+@click.option("--once", is_flag=True, required=True, help="Read once and exit (the only mode).")
+@pass_ctx
+@friendly
+def poll(ctx: Context, once: bool) -> None:
+    """Read new mail from every configured folder once, store and parse it, and exit.
+
+    Safe to run at any time, also beside `amends run`: nothing is stored twice.
+    """
+    print_summary(poll_with_progress(ctx, utcnow()))
+
+
+@main.command()
+@pass_ctx
+@friendly
+def run(ctx: Context) -> None:
+    """Run the worker until Ctrl-C or SIGTERM: IDLE (or poll), ingest, repeat.
+
+    Network and server errors are logged and followed by a reconnect with backoff.
+    """
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger("amends").info("stopping (signal %s)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    worker = Worker(ctx.config, ctx.store)
+    logging.getLogger("amends").info(
+        "worker started on %s (folders: %s)", ctx.config.imap.host, ", ".join(ctx.config.imap.folders)
+    )
+    worker.run(stop)
+
+
+def _age(value: str | None, now: datetime) -> timedelta | None:
+    return now - datetime.fromisoformat(value) if value else None
+
+
+def _human(delta: timedelta | None) -> str:
+    if delta is None:
+        return "never"
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    if seconds < 172800:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+@main.command()
+@pass_ctx
+@friendly
+def status(ctx: Context) -> None:
+    """Show when each folder was last read successfully, and what is stored.
+
+    Exits 1 when a folder has not been read for longer than imap.stale_after_minutes: the
+    usual silent failure of mail pollers, worth wiring into monitoring.
+    """
+    now = utcnow()
+    limit = timedelta(minutes=ctx.config.imap.stale_after_minutes)
+    boxes = {b["folder"]: b for b in ctx.store.mailboxes()}
+    table = Table("folder", "last successful check", "last UID", "last error")
+    stale = []
+    for folder in ctx.config.imap.folders:
+        box = boxes.get(folder, {})
+        age = _age(box.get("last_check_at"), now)
+        if age is None or age > limit:
+            stale.append(folder)
+        error = f"{box['last_error']} ({_human(_age(box['last_error_at'], now))})" if box.get("last_error") else ""
+        table.add_row(folder, _human(age), str(box.get("last_uid", "-")), error)
+    console.print(table)
+    counts = ctx.store.counts()
+    console.print(
+        f"Messages: {counts.get('parsed', 0)} parsed, {counts.get('new', 0)} waiting, "
+        f"{counts.get('quarantined', 0)} quarantined, {counts['automated']} automated; "
+        f"{counts['conversations']} conversations."
+    )
+    if stale:
+        click.echo(
+            f"warning: not checked for over {ctx.config.imap.stale_after_minutes} min: "
+            f"{', '.join(stale)}. Is `amends run` running and can it reach {ctx.config.imap.host}?",
+            err=True,
+        )
+        sys.exit(1)
+
+
+# -- messages and quarantine -----------------------------------------------------------------
+
+
+@main.group()
+def messages() -> None:
+    """List and show stored messages."""
+
+
+@messages.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+@click.option("--state", type=click.Choice(["new", "parsed", "quarantined"]), help="Only this state.")
+@pass_ctx
+@friendly
+def messages_list(ctx: Context, as_json: bool, limit: int, state: str | None) -> None:
+    """List stored messages, newest first."""
+    rows = ctx.store.messages(limit=limit, state=state)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    print_messages(rows)
+
+
+def print_messages(rows: list[dict]) -> None:
+    table = Table(
+        Column("id", justify="right", no_wrap=True, min_width=3),
+        Column("from", no_wrap=True, overflow="ellipsis", max_width=18),
+        Column("subject", no_wrap=True, overflow="ellipsis", max_width=22),
+        Column("date", no_wrap=True, min_width=11),
+        Column("conv", justify="right", no_wrap=True, min_width=4),
+        Column("automated", no_wrap=True, overflow="ellipsis", max_width=12),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["from"] or "",
+            row["subject"] or "",
+            (row["date"] or "")[5:16].replace("T", " "),
+            str(row["conversation_id"] or ""),
+            row["automated"] or ("quarantined" if row["state"] == "quarantined" else ""),
+        )
+    console.print(table)
+
+
+def _get_message(ctx: Context, message_id: int) -> dict:
+    row = ctx.store.message(message_id)
+    if row is None:
+        raise NotFound(f"no message with id {message_id} (see `amends messages list`)")
+    return row
+
+
+@messages.command("show")
+@click.argument("message_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="All stored fields as JSON.")
+@pass_ctx
+@friendly
+def messages_show(ctx: Context, message_id: int, as_json: bool) -> None:
+    """Show one message: headers, the customer's new words, and what Amends made of it."""
+    row = _get_message(ctx, message_id)
+    if as_json:
+        click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    for label, key in [
+        ("From", "from_addr"), ("Name", "from_name"), ("Subject", "subject"), ("Date", "date"),
+        ("Message-ID", "message_id"), ("Conversation", "conversation_id"),
+        ("Automated", "automated"), ("State", "state"), ("Quarantine", "quarantine_reason"),
+    ]:
+        if row.get(key) is not None:
+            console.print(f"[bold]{label}:[/] {row[key]}", highlight=False, markup=True)
+    for attachment in row.get("attachments") or []:
+        console.print(f"[bold]Attachment:[/] {attachment['name']} ({attachment['content_type']}, {attachment['size']:,} bytes)", markup=True, highlight=False)
+    console.rule("new text")
+    console.print(row.get("new_text") or "", markup=False, highlight=False)
+    if row.get("text") and row["text"] != row.get("new_text"):
+        console.rule("full text")
+        console.print(row["text"], markup=False, highlight=False)
+
+
+@main.group()
+def quarantine() -> None:
+    """Messages that could not be processed, kept raw with the reason."""
+
+
+@quarantine.command("list")
+@pass_ctx
+@friendly
+def quarantine_list(ctx: Context) -> None:
+    """List quarantined messages and why."""
+    rows = ctx.store.quarantined()
+    if not rows:
+        console.print("Quarantine is empty.")
+        return
+    table = Table("id", "folder", "uid", "size", "reason")
+    for row in rows:
+        table.add_row(str(row["id"]), row["folder"] or "", str(row["uid"]), f"{row['size']:,}", row["quarantine_reason"])
+    console.print(table)
+
+
+@quarantine.command("show")
+@click.argument("message_id", type=int)
+@click.option("--raw", is_flag=True, help="Print the raw bytes as stored.")
+@pass_ctx
+@friendly
+def quarantine_show(ctx: Context, message_id: int, raw: bool) -> None:
+    """Show a quarantined message: the reason and the start of its raw bytes."""
+    row = _get_message(ctx, message_id)
+    data = ctx.store.raw(message_id)
+    if raw:
+        sys.stdout.buffer.write(data)
+        return
+    console.print(f"[bold]Reason:[/] {row.get('quarantine_reason') or '(not quarantined)'}", markup=True, highlight=False)
+    console.print(f"[bold]Size:[/] {len(data):,} bytes", markup=True)
+    console.rule("first 2,000 bytes")
+    console.print(data[:2000].decode("utf-8", "replace"), markup=False, highlight=False)
+
+
+@quarantine.command("retry")
+@click.argument("message_id", type=int)
+@pass_ctx
+@friendly
+def quarantine_retry(ctx: Context, message_id: int) -> None:
+    """Process a quarantined message again, with the current code and config."""
+    row = _get_message(ctx, message_id)
+    if row["state"] != "quarantined":
+        raise AmendsError(f"message {message_id} is not quarantined (state: {row['state']})")
+    ctx.store.requeue(message_id)
+    counts = process_messages(ctx.store, ctx.config, [message_id], utcnow())
+    if counts.quarantined:
+        again = ctx.store.message(message_id)
+        raise AmendsError(f"message {message_id} is still quarantined: {again['quarantine_reason']}")
+    console.print(f"Message {message_id} processed.")
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--reset", is_flag=True, help="Delete the demo database first and start afresh.")
+@pass_ctx
+@friendly
+def demo(ctx: Context, reset: bool) -> None:
+    """Start a local IMAP server with a seeded support inbox and run the worker on it.
+
+    Uses config/amends.toml (a local demo inbox on 127.0.0.1); it refuses any config that
+    points at another server. Run it twice: the second run stores nothing twice.
+    """
+    config = ctx.config
+    if reset:
+        demo_module.reset_store(config)
+    server = demo_module.start_server(config)
+    try:
+        count = demo_module.seed(config, server.password)
+        console.print(
+            f"Demo IMAP server on 127.0.0.1:{config.imap.port}; seeded {count} messages "
+            f"into {config.imap.username}'s {config.imap.folders[0]}."
+        )
+        print_summary(poll_with_progress(ctx, utcnow()))
+    finally:
+        server.stop()
+    print_messages(ctx.store.messages(limit=50))
+    console.print(
+        f"Stored in {config.store.path}. Try: amends messages show ID, amends status."
+    )
+
+
+if __name__ == "__main__":
+    main()

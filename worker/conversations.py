@@ -1,0 +1,43 @@
+"""Which conversation a message belongs to: headers first, then customer and subject."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from .parse import ParsedMessage
+from .store import Store, iso
+
+_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|vs|antw|odp|rif|res|r|fwd?|wg|tr|enc|rv|doorst)(\[\d+\]|\(\d+\))?\s*[:：]\s*"
+    r"|\[(external|ext|extern)\]\s*)",
+    re.IGNORECASE,
+)
+
+
+def normalize_subject(subject: str) -> str:
+    """"Re: AW: Fwd: Order late" and "order late" are one thread."""
+    previous = None
+    subject = subject or ""
+    while previous != subject:
+        previous = subject
+        subject = _PREFIX.sub("", subject)
+    return " ".join(subject.split()).casefold()
+
+
+def assign_conversation(
+    store: Store, msg: ParsedMessage, at: datetime, window_days: int, customer: str | None = None
+) -> int:
+    """Join the conversation a message answers, else the customer's recent one on the same
+    subject, else start one. Call inside the transaction that saves the message."""
+    when = iso(at)
+    customer = customer if customer is not None else msg.from_addr
+    conversation = store.conversation_of(msg.thread_ids())
+    subject_key = normalize_subject(msg.subject)
+    if conversation is None and customer and subject_key:
+        since = iso(at - timedelta(days=window_days))
+        conversation = store.conversation_by_subject(customer, subject_key, since)
+    if conversation is None:
+        return store.new_conversation(customer, subject_key, when)
+    store.touch_conversation(conversation, when)
+    return conversation

@@ -1,0 +1,176 @@
+"""The IMAP edge: connect, read new mail without touching it, wait for more.
+
+Folders are always opened read-only (EXAMINE) and bodies fetched with ``BODY.PEEK[]``, so
+Amends cannot set ``\\Seen`` or change anything in the team's mailbox even by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+
+import imapclient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from .config import Config
+from .errors import MailboxError
+from .store import Fetched
+
+log = logging.getLogger(__name__)
+
+FETCH_ITEMS = [b"BODY.PEEK[]", b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"]
+
+# Errors after which reconnecting may help; anything else is a bug or a config problem.
+TRANSIENT = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
+
+
+class Inbox:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.client: imapclient.IMAPClient | None = None
+        self.folder: str | None = None
+
+    def connect(self) -> None:
+        imap = self.config.imap
+        context = ssl.create_default_context()
+        if not imap.verify_certificates:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        client = imapclient.IMAPClient(
+            imap.host,
+            port=imap.port,
+            ssl=imap.security == "ssl",
+            ssl_context=context,
+            timeout=imap.timeout_seconds,
+        )
+        try:
+            if imap.security == "starttls":
+                client.starttls(context)
+            client.login(imap.username, self.config.imap_password())
+        except LoginError as exc:
+            client.shutdown()
+            raise MailboxError(
+                f"IMAP login as {imap.username} at {imap.host}:{imap.port} was refused ({exc}); "
+                f"check imap.username and the password in ${imap.password_env}"
+            ) from None
+        except BaseException:
+            client.shutdown()
+            raise
+        self.client = client
+        self.folder = None
+        log.info("connected to %s:%s as %s", imap.host, imap.port, imap.username)
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.logout()
+            except Exception:
+                try:
+                    self.client.shutdown()
+                except Exception:
+                    pass
+            self.client = None
+
+    def __enter__(self) -> "Inbox":
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _c(self) -> imapclient.IMAPClient:
+        if self.client is None:
+            raise RuntimeError("Inbox is not connected")
+        return self.client
+
+    def select(self, folder: str) -> int:
+        """Open a folder read-only; returns its UIDVALIDITY."""
+        try:
+            info = self._c.select_folder(folder, readonly=True)
+        except IMAPClientError as exc:
+            if "nonexistent" in str(exc).lower() or "doesn't exist" in str(exc).lower():
+                raise MailboxError(
+                    f"IMAP folder {folder!r} does not exist; fix imap.folders in the config"
+                ) from None
+            raise
+        self.folder = folder
+        return int(info[b"UIDVALIDITY"])
+
+    def new_uids(self, after_uid: int) -> list[int]:
+        # "N:*" always matches the highest UID, even below N: filter.
+        uids = self._c.search(["UID", f"{after_uid + 1}:*"])
+        return sorted(uid for uid in uids if uid > after_uid)
+
+    def fetch(self, uids: list[int]) -> list[Fetched]:
+        if not uids:
+            return []
+        response = self._c.fetch(uids, FETCH_ITEMS)
+        fetched = []
+        for uid in sorted(response):
+            data = response[uid]
+            raw = data.get(b"BODY[]")
+            if raw is None:  # the message was expunged between SEARCH and FETCH
+                continue
+            when = data.get(b"INTERNALDATE")
+            fetched.append(
+                Fetched(
+                    uid=uid,
+                    raw=bytes(raw),
+                    size=int(data.get(b"RFC822.SIZE", len(raw))),
+                    internal_date=when if isinstance(when, datetime) else None,
+                    flags=tuple(data.get(b"FLAGS", ())),
+                )
+            )
+        return fetched
+
+    def batches(self, uids: list[int], size: int) -> Iterator[list[Fetched]]:
+        for start in range(0, len(uids), size):
+            yield self.fetch(uids[start : start + size])
+
+    @property
+    def can_idle(self) -> bool:
+        return self.config.imap.idle and self._c.has_capability("IDLE")
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait for new mail in the selected folder: IDLE where possible, else just wait.
+
+        Returns True when the server announced something. IDLE is checked in short slices so
+        that a stop request is honoured within a second.
+        """
+        if not self.can_idle:
+            stop.wait(seconds)
+            return False
+        client = self._c
+        client.idle()
+        log.debug("waiting for new mail in %s (IDLE, up to %d s)", self.folder, seconds)
+        try:
+            remaining = seconds
+            while remaining > 0 and not stop.is_set():
+                slice_ = min(1.0, remaining)
+                responses = client.idle_check(timeout=slice_)
+                remaining -= slice_
+                if any(_is_news(r) for r in responses):
+                    return True
+            return False
+        finally:
+            client.idle_done()
+
+    def append(self, folder: str, raw: bytes, flags: tuple[bytes, ...] = ()) -> int | None:
+        response = self._c.append(folder, raw, flags=flags)
+        text = response.decode("ascii", "replace") if isinstance(response, bytes) else str(response)
+        if "APPENDUID" in text:
+            return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
+        return None
+
+    def search_header(self, folder: str, name: str, value: str) -> list[int]:
+        self.select(folder)
+        return self._c.search(["HEADER", name, value])
+
+
+def _is_news(response: tuple) -> bool:
+    return len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")

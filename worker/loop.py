@@ -1,0 +1,157 @@
+"""The worker: the one place that wires the stages together and talks to the clock.
+
+One ``tick(now)`` reads new mail from every folder and runs each message through the stages.
+``run`` calls ``tick`` forever, waits with IDLE between ticks, and survives the network:
+any connection error is logged and followed by a reconnect with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .config import Config
+from .errors import MailboxError
+from .inbox import TRANSIENT, Inbox
+from .ingest import IngestCounts, process_messages, process_pending
+from .parse import sniff_message_id
+from .store import Store, utcnow
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class PollSummary:
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    folders: dict[str, int] = field(default_factory=dict)
+    ingest: IngestCounts = field(default_factory=IngestCounts)
+
+
+class Backoff:
+    """Exponential backoff with full jitter, so a fleet of workers does not reconnect in step."""
+
+    def __init__(self, maximum: float, base: float = 1.0, rng: random.Random | None = None) -> None:
+        self.maximum, self.base, self.attempt = maximum, base, 0
+        self.rng = rng or random.Random()
+
+    def next(self) -> float:
+        ceiling = min(self.maximum, self.base * 2**self.attempt)
+        self.attempt += 1
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class Worker:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        inbox: Inbox | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.inbox = inbox or Inbox(config)
+        self.progress = progress
+
+    # -- one pass ---------------------------------------------------------------------------
+
+    def poll_folder(self, folder: str, now: datetime, summary: PollSummary) -> None:
+        uidvalidity = self.inbox.select(folder)
+        box = self.store.mailbox(folder)
+        if box is None or box["uidvalidity"] != uidvalidity:
+            if box is not None and box["uidvalidity"] is not None:
+                log.warning(
+                    "%s: UIDVALIDITY changed from %s to %s; re-reading the folder "
+                    "(messages already stored are recognised by Message-ID)",
+                    folder, box["uidvalidity"], uidvalidity,
+                )
+            self.store.reset_mailbox(folder, uidvalidity)
+            after = 0
+        else:
+            after = box["last_uid"]
+        uids = self.inbox.new_uids(after)
+        done = 0
+        if self.progress:
+            self.progress(folder, 0, len(uids))
+        for batch in self.inbox.batches(uids, self.config.imap.batch_size):
+            pairs = [(fetched, sniff_message_id(fetched.raw)) for fetched in batch]
+            new_ids = self.store.store_batch(folder, uidvalidity, pairs, now)
+            summary.fetched += len(batch)
+            summary.new += len(new_ids)
+            summary.duplicates += len(batch) - len(new_ids)
+            if batch:
+                log.debug(
+                    "%s: stored a batch of %d (UIDs %d-%d), %d new",
+                    folder, len(batch), batch[0].uid, batch[-1].uid, len(new_ids),
+                )
+            summary.ingest.add(process_messages(self.store, self.config, new_ids, now))
+            done += len(batch)
+            if self.progress:
+                self.progress(folder, done, len(uids))
+        summary.folders[folder] = done
+        self.store.record_check(folder, now)
+
+    def poll(self, now: datetime) -> PollSummary:
+        summary = PollSummary()
+        # Messages left half-way by a crash come first.
+        summary.ingest.add(process_pending(self.store, self.config, now))
+        for folder in self.config.imap.folders:
+            self.poll_folder(folder, now, summary)
+        return summary
+
+    def tick(self, now: datetime) -> PollSummary:
+        return self.poll(now)
+
+    # -- forever --------------------------------------------------------------------------
+
+    def _record_error(self, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        for folder in self.config.imap.folders:
+            try:
+                self.store.record_check(folder, utcnow(), error=message)
+            except Exception:
+                log.exception("could not record the error")
+
+    def run(self, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
+        imap = self.config.imap
+        backoff = Backoff(imap.reconnect_max_seconds)
+        connected = False
+        while not stop.is_set():
+            try:
+                if not connected:
+                    self.inbox.connect()
+                    connected = True
+                summary = self.tick(clock())
+                if summary.fetched:
+                    log.info(
+                        "stored %d new message(s) (%d automated, %d quarantined)",
+                        summary.new, summary.ingest.automated, summary.ingest.quarantined,
+                    )
+                backoff.reset()
+                folders = imap.folders
+                # IDLE watches one folder; with several, the others are polled on each wake.
+                self.inbox.select(folders[0])
+                wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
+                if not self.inbox.can_idle:
+                    wait = imap.poll_seconds
+                self.inbox.wait(wait, stop)
+            except (*TRANSIENT, MailboxError) as exc:
+                delay = backoff.next()
+                log.warning("IMAP trouble (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, delay)
+                self._record_error(exc)
+                self.inbox.close()
+                connected = False
+                stop.wait(delay)
+        self.inbox.close()
+        log.info("worker stopped")

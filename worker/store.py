@@ -1,0 +1,347 @@
+"""SQLite, the one place Amends remembers anything.
+
+The store owns the schema (``migrations.py``) and every query; other modules call these
+methods and never write SQL of their own. Each method that changes state commits before it
+returns, so the next side effect (an IMAP fetch, an SMTP send) happens only after the change
+that precedes it is on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from .errors import NotFound
+from .migrations import MIGRATIONS
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC, second precision: strings that sort like the instants they name."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One message as the IMAP server gave it to us."""
+
+    uid: int
+    raw: bytes
+    size: int
+    internal_date: datetime | None
+    flags: tuple[bytes, ...] = ()
+
+
+def message_key(raw: bytes, message_id: str | None) -> str:
+    """Identity across folders and UIDVALIDITY resets: the Message-ID, else the bytes' hash."""
+    if message_id:
+        return f"mid:{message_id}"
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database, path: str) -> None:
+        self.db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str) -> "Store":
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 30000")
+        store = cls(db, path)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: take the write lock up front so two writers never deadlock."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- schema -------------------------------------------------------------------------
+
+    def migrate(self) -> list[int]:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.db.execute("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction():
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, iso(utcnow())]
+                )
+            applied.append(version)
+        return applied
+
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
+
+    # -- mailboxes and the UID cursor ------------------------------------------------------
+
+    def mailbox(self, folder: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM mailboxes WHERE folder = ?", [folder]))
+        return rows[0] if rows else None
+
+    def mailboxes(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM mailboxes ORDER BY folder"))
+
+    def reset_mailbox(self, folder: str, uidvalidity: int) -> None:
+        """A new UIDVALIDITY makes every old UID meaningless: start the cursor again."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO mailboxes (folder, uidvalidity, last_uid) VALUES (?, ?, 0) "
+                "ON CONFLICT (folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0",
+                [folder, uidvalidity],
+            )
+
+    def record_check(self, folder: str, now: datetime, error: str | None = None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO mailboxes (folder) VALUES (?)", [folder])
+            if error is None:
+                self.db.execute(
+                    "UPDATE mailboxes SET last_check_at = ?, last_error = NULL WHERE folder = ?",
+                    [iso(now), folder],
+                )
+            else:
+                self.db.execute(
+                    "UPDATE mailboxes SET last_error = ?, last_error_at = ? WHERE folder = ?",
+                    [error, iso(now), folder],
+                )
+
+    # -- raw intake ---------------------------------------------------------------------------
+
+    def _exec(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
+        """sqlite3 directly: sqlite-utils' wrapper costs more than the query on hot paths."""
+        return self.db.conn.execute(sql, params)
+
+    def store_batch(
+        self,
+        folder: str,
+        uidvalidity: int,
+        batch: Sequence[tuple[Fetched, str | None]],
+        now: datetime,
+    ) -> list[int]:
+        """Keep the raw bytes of a fetched batch and advance the cursor, in one transaction.
+
+        Returns the ids of messages seen for the first time; a message already stored (same
+        location, or the same Message-ID from another folder or an older UIDVALIDITY) only
+        gains a location.
+        """
+        new_ids: list[int] = []
+        with self.transaction():
+            for fetched, mid in batch:
+                located = self._exec(
+                    "SELECT 1 FROM locations WHERE folder = ? AND uidvalidity = ? AND uid = ?",
+                    [folder, uidvalidity, fetched.uid],
+                ).fetchone()
+                if located:
+                    continue
+                key = message_key(fetched.raw, mid)
+                row = self._exec(
+                    "SELECT id FROM messages WHERE message_key = ?", [key]
+                ).fetchone()
+                if row:
+                    pk = row[0]
+                else:
+                    cursor = self._exec(
+                        "INSERT INTO messages (message_key, message_id, sha256, size, folder, uid,"
+                        " internal_date, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            key,
+                            mid,
+                            hashlib.sha256(fetched.raw).hexdigest(),
+                            len(fetched.raw),
+                            folder,
+                            fetched.uid,
+                            iso(fetched.internal_date),
+                            iso(now),
+                        ],
+                    )
+                    pk = cursor.lastrowid
+                    self._exec("INSERT INTO raw_messages VALUES (?, ?)", [pk, fetched.raw])
+                    new_ids.append(pk)
+                self._exec(
+                    "INSERT INTO locations VALUES (?, ?, ?, ?)",
+                    [folder, uidvalidity, fetched.uid, pk],
+                )
+            if batch:
+                self.db.execute(
+                    "UPDATE mailboxes SET last_uid = max(last_uid, ?) WHERE folder = ?",
+                    [max(f.uid for f, _ in batch), folder],
+                )
+        return new_ids
+
+    def pending_ids(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM messages WHERE state = 'new' ORDER BY id")]
+
+    def raw(self, pk: int) -> bytes:
+        row = self._exec("SELECT raw FROM raw_messages WHERE message_pk = ?", [pk]).fetchone()
+        if row is None:
+            raise NotFound(f"no raw message with id {pk}")
+        return row[0]
+
+    def message_meta(self, pk: int) -> dict | None:
+        rows = list(
+            self.db.query(
+                "SELECT id, size, internal_date, fetched_at, state FROM messages WHERE id = ?",
+                [pk],
+            )
+        )
+        return rows[0] if rows else None
+
+    # -- parsed results ------------------------------------------------------------------------
+
+    def save_parsed(self, pk: int, fields: dict, now: datetime) -> None:
+        values = dict(fields, state="parsed", quarantine_reason=None, parsed_at=iso(now))
+        for key in ("refs", "attachments", "to_addrs", "cc_addrs"):
+            if key in values and not isinstance(values[key], str):
+                values[key] = json.dumps(values[key], ensure_ascii=False)
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        with self.transaction():
+            self._exec(
+                f"UPDATE messages SET {assignments} WHERE id = ?", [*values.values(), pk]
+            )
+
+    def quarantine(self, pk: int, reason: str) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE messages SET state = 'quarantined', quarantine_reason = ? WHERE id = ?",
+                [reason, pk],
+            )
+
+    def requeue(self, pk: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE messages SET state = 'new' WHERE id = ?", [pk])
+
+    # -- conversations ---------------------------------------------------------------------
+
+    def conversation_of(self, message_ids: Sequence[str]) -> int | None:
+        """The conversation holding any of these Message-IDs, the most recent reference first."""
+        for mid in message_ids:
+            row = self._exec(
+                "SELECT conversation_id FROM messages WHERE message_id = ? "
+                "AND conversation_id IS NOT NULL LIMIT 1",
+                [mid],
+            ).fetchone()
+            if row:
+                return row[0]
+        return None
+
+    def conversation_by_subject(self, customer: str, subject_key: str, since: str) -> int | None:
+        row = self._exec(
+            "SELECT id FROM conversations WHERE customer = ? AND subject_key = ? "
+            "AND last_message_at >= ? ORDER BY last_message_at DESC LIMIT 1",
+            [customer, subject_key, since],
+        ).fetchone()
+        return row[0] if row else None
+
+    def new_conversation(self, customer: str | None, subject_key: str, at: str) -> int:
+        cursor = self._exec(
+            "INSERT INTO conversations (customer, subject_key, started_at, last_message_at) "
+            "VALUES (?, ?, ?, ?)",
+            [customer, subject_key, at, at],
+        )
+        return cursor.lastrowid
+
+    def touch_conversation(self, conversation_id: int, at: str) -> None:
+        self._exec(
+            "UPDATE conversations SET last_message_at = max(last_message_at, ?) WHERE id = ?",
+            [at, conversation_id],
+        )
+
+    def count_from_sender(self, address: str, since: str, before_id: int) -> int:
+        return self._exec(
+            "SELECT count(*) FROM messages WHERE from_addr = ? AND date >= ? AND id < ? "
+            "AND state = 'parsed'",
+            [address, since, before_id],
+        ).fetchone()[0]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    LIST_COLUMNS = (
+        "id, message_id, folder, uid, from_addr AS 'from', subject, date, conversation_id, "
+        "automated, state"
+    )
+
+    def messages(self, limit: int = 50, state: str | None = None) -> list[dict]:
+        where, params = ("WHERE state = ?", [state]) if state else ("", [])
+        return list(
+            self.db.query(
+                f"SELECT {self.LIST_COLUMNS} FROM messages {where} ORDER BY id DESC LIMIT ?",
+                [*params, limit],
+            )
+        )
+
+    def message(self, pk: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM messages WHERE id = ?", [pk]))
+        if not rows:
+            return None
+        row = rows[0]
+        for key in ("refs", "attachments", "to_addrs", "cc_addrs"):
+            if row.get(key):
+                row[key] = json.loads(row[key])
+        row["locations"] = list(
+            self.db.query(
+                "SELECT folder, uidvalidity, uid FROM locations WHERE message_pk = ?", [pk]
+            )
+        )
+        return row
+
+    def quarantined(self) -> list[dict]:
+        return list(
+            self.db.query(
+                "SELECT id, message_id, folder, uid, size, fetched_at, quarantine_reason "
+                "FROM messages WHERE state = 'quarantined' ORDER BY id"
+            )
+        )
+
+    def counts(self) -> dict[str, int]:
+        counts = {
+            state: n
+            for state, n in self.db.execute("SELECT state, count(*) FROM messages GROUP BY state")
+        }
+        counts["automated"] = self.db.execute(
+            "SELECT count(*) FROM messages WHERE automated IS NOT NULL"
+        ).fetchone()[0]
+        counts["conversations"] = self.db.execute("SELECT count(*) FROM conversations").fetchone()[0]
+        return counts

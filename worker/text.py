@@ -1,0 +1,202 @@
+"""From a message body to the words the customer just wrote.
+
+Three pure steps: HTML to text (``html_to_text``), cutting quoted history (``cut_quotes``) and
+cutting the signature (``cut_signature``). Classifiers and drafts read ``new_text``; people
+reading a conversation see the full text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+_SKIP = {"script", "style", "head", "title", "noscript", "template", "svg", "object", "iframe"}
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+    "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
+}
+_PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"}
+# Quote and signature containers of the common mail clients, by (tag, attribute, value).
+_QUOTE_MARKS = {
+    ("div", "class", "gmail_quote"), ("blockquote", "class", "gmail_quote"),
+    ("blockquote", "type", "cite"), ("div", "id", "divRplyFwdMsg"), ("div", "id", "appendonsend"),
+    ("div", "class", "OutlookMessageHeader"), ("div", "class", "moz-cite-prefix"),
+    ("div", "class", "yahoo_quoted"), ("div", "id", "mail-editor-reference-message-container"),
+}
+_SIGNATURE_MARKS = {
+    ("div", "class", "gmail_signature"), ("div", "class", "moz-signature"),
+    ("div", "id", "Signature"), ("div", "class", "signature"),
+}
+# Outlook puts everything after these at the same level as the reply: drop the rest too.
+_CUT_FOLLOWING = {"divRplyFwdMsg", "appendonsend"}
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _soup(html: str) -> BeautifulSoup:
+    try:
+        return BeautifulSoup(html, "lxml")
+    except Exception:  # lxml refuses some byte soup that the slower pure-Python parser takes
+        return BeautifulSoup(html, "html.parser")
+
+
+def _soup_text(soup: BeautifulSoup) -> str:
+    out: list[str] = []
+    # An explicit stack instead of recursion: hostile mail can nest thousands of levels.
+    stack: list[object] = [soup]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and not isinstance(node, NavigableString):
+            out.append(node)
+            continue
+        if isinstance(node, NavigableString):
+            if not isinstance(node, (Comment, Declaration, Doctype, ProcessingInstruction)):
+                out.append(_WHITESPACE.sub(" ", str(node)))
+            continue
+        name = node.name
+        if name in _SKIP:
+            continue
+        if name == "br":
+            out.append("\n")
+            continue
+        closing = _PARA_BREAK if name in _PARAGRAPH else _LINE_BREAK if name in _BLOCK else ""
+        if closing:
+            stack.append(closing)
+        stack.extend(reversed(list(node.children)))
+        if name == "li":
+            stack.append("- ")
+        if closing:
+            stack.append(closing)
+    joined = _BREAKS.sub(_merge_breaks, "".join(out))
+    return tidy(joined)
+
+
+# Block boundaries are marked, then each run of marks becomes one break: two adjacent blocks
+# are one line apart, not two.
+_LINE_BREAK, _PARA_BREAK = "\x00", "\x01"
+_BREAKS = re.compile(r"[ \x00\x01]*[\x00\x01][ \x00\x01]*")
+
+
+def _merge_breaks(match: re.Match) -> str:
+    return "\n\n" if _PARA_BREAK in match.group(0) else "\n"
+
+
+def tidy(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def html_to_text(html: str) -> str:
+    return _soup_text(_soup(html))
+
+
+def _marks(element: Tag) -> set[tuple[str, str, str]]:
+    found = set()
+    for attribute in ("class", "id", "type"):
+        value = element.get(attribute)
+        for item in value if isinstance(value, list) else [value] if value else []:
+            found.add((element.name, attribute, item))
+    return found
+
+
+def html_texts(html: str) -> tuple[str, str, str]:
+    """(full text, text without quoted history or signature, signature) from one parse."""
+    soup = _soup(html)
+    full = _soup_text(soup)
+    signature = ""
+    for element in soup.find_all(["div", "blockquote"]):
+        if element.decomposed:
+            continue
+        marks = _marks(element)
+        if marks & _QUOTE_MARKS:
+            if element.get("id") in _CUT_FOLLOWING:
+                for sibling in list(element.find_next_siblings()):
+                    sibling.decompose()
+            element.decompose()
+        elif marks & _SIGNATURE_MARKS:
+            signature = signature or _soup_text(element)
+            element.decompose()
+    return full, _soup_text(soup), signature
+
+
+# -- quoted history ---------------------------------------------------------------------------
+
+_ATTRIBUTION = re.compile(
+    r"^\s*(on\b.{0,300}\bwrote|am\b.{0,300}\bschrieb|le\b.{0,300}\ba écrit|el\b.{0,300}\bescribió"
+    r"|op\b.{0,300}\bschreef|il\b.{0,300}\bha scritto|em\b.{0,300}\bescreveu)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(
+    r"^\s*(-{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original"
+    r"|forwarded message|weitergeleitete nachricht)\s*-{2,}|begin forwarded message:"
+    r"|_{20,}|\*from:\*.*)\s*$",
+    re.IGNORECASE,
+)
+_HEADER_LINE = re.compile(r"^\s*\*?(from|von|de|van|da)\s*:\*?\s*\S", re.IGNORECASE)
+_HEADER_FOLLOW = re.compile(
+    r"^\s*\*?(sent|date|gesendet|datum|envoyé|enviado|to|an|subject|betreff|objet)\s*:", re.IGNORECASE
+)
+
+
+def cut_quotes(text: str) -> str:
+    """Drop quoted history: "On … wrote:", Outlook header blocks, separators and ``>`` lines."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        # Gmail wraps long attributions over two lines: "On Mon, … <a@b.c>\nwrote:".
+        joined = line + " " + lines[i + 1] if i + 1 < len(lines) else line
+        if _ATTRIBUTION.match(line) or (
+            line.lstrip().lower().startswith(("on ", "am ", "le ")) and _ATTRIBUTION.match(joined)
+        ):
+            break
+        if _SEPARATORS.match(line):
+            break
+        if _HEADER_LINE.match(line) and any(
+            _HEADER_FOLLOW.match(nxt) for nxt in lines[i + 1 : i + 4]
+        ):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line)
+    return tidy("\n".join(kept))
+
+
+# -- signatures ---------------------------------------------------------------------------
+
+_DEVICE = re.compile(
+    r"^\s*(sent from my \w+|sent from (mail|yahoo mail|outlook) for|get outlook for \w+"
+    r"|sent from (samsung|my samsung|my android|my galaxy|my huawei)|von meinem \w+ gesendet"
+    r"|envoyé de mon \w+|enviado desde mi \w+|sent via \w+)",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"^\s*(thanks( again| so much| in advance)?|thank you( very much)?|many thanks|kind regards"
+    r"|best regards|warm regards|regards|best wishes|best|cheers|sincerely|yours sincerely"
+    r"|yours faithfully|yours truly|respectfully|cordially|all the best|take care|thx|ty"
+    r"|mit freundlichen grüßen|viele grüße|cordialement|saludos|un saludo)\s*[,.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def cut_signature(text: str) -> tuple[str, str]:
+    """(text, signature). A sign-off counts only near the end, so "Thanks," mid-mail stays."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.rstrip() in ("--", "-- ", "—") or _DEVICE.match(line):
+            return tidy("\n".join(lines[:i])), tidy("\n".join(lines[i:]))
+    # A sign-off line followed by at most a few short lines (name, title, phone).
+    for i in range(len(lines) - 1, max(-1, len(lines) - 8), -1):
+        if _SIGN_OFF.match(lines[i]):
+            tail = [t for t in lines[i + 1 :] if t.strip()]
+            if len(tail) <= 5 and all(len(t) <= 60 for t in tail):
+                return tidy("\n".join(lines[:i])), tidy("\n".join(lines[i:]))
+            break
+    return tidy(text), ""
+
+
+def new_text_of(text: str) -> tuple[str, str]:
+    """(new words of the customer, their signature) from a plain-text body."""
+    return cut_signature(cut_quotes(text))
