@@ -232,3 +232,22 @@ def worker_process():
         if process.proc.poll() is None:
             process.proc.kill()
             process.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    """One model trained on the shipped corpus for the whole session (2 folds: quick)."""
+    from classifiers.model import activate
+    from classifiers.train import DEFAULT_DATA, read_jsonl, train
+
+    directory = tmp_path_factory.mktemp("models")
+    classifier = train(list(read_jsonl([DEFAULT_DATA])), directory, folds=2)
+    activate(directory, classifier.version)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def classifier(model_dir):
+    from classifiers.model import load_active
+
+    return load_active(model_dir)

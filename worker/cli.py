@@ -2,81 +2,30 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import click
 from rich import box
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
+from classifiers.model import model_dir_version
+
+from . import cli_detect
 from . import demo as demo_module
-from .config import Config, load_config
+from .clikit import Context, console, err_console, friendly, pass_ctx
 from .errors import AmendsError, NotFound
 from .ingest import process_messages
 from .loop import PollSummary, Worker
-from .store import Store, iso, utcnow
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-class Context:
-    """Loads the config and opens the store once, on first use, for whichever command runs."""
-
-    def __init__(self, config_path: str | None) -> None:
-        self.config_path = config_path
-        self._config: Config | None = None
-        self._store: Store | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            self._config = load_config(self.config_path)
-            setup_logging(self._config.log.level)
-        return self._config
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(self.config.store.path)
-        return self._store
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
-        stream=sys.stderr,
-        force=True,
-    )
-
-
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the errors we raise on purpose into one line and an exit code, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except AmendsError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
-
-
-pass_ctx = click.make_pass_decorator(Context)
-
+from .store import utcnow
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -94,6 +43,10 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     for a person to approve, and follows up. Start with `amends demo`.
     """
     ctx.obj = Context(config_path)
+
+
+for _command in cli_detect.COMMANDS:
+    main.add_command(_command)
 
 
 # -- listening ------------------------------------------------------------------------------
@@ -252,7 +205,7 @@ def print_messages(rows: list[dict]) -> None:
         Column("subject", no_wrap=True, overflow="ellipsis", max_width=22),
         Column("date", no_wrap=True, min_width=11),
         Column("conv", justify="right", no_wrap=True, min_width=4),
-        Column("automated", no_wrap=True, overflow="ellipsis", max_width=12),
+        Column("verdict", no_wrap=True, overflow="ellipsis", max_width=16),
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
@@ -264,9 +217,19 @@ def print_messages(rows: list[dict]) -> None:
             row["subject"] or "",
             (row["date"] or "")[5:16].replace("T", " "),
             str(row["conversation_id"] or ""),
-            row["automated"] or ("quarantined" if row["state"] == "quarantined" else ""),
+            _verdict(row),
         )
     console.print(table)
+
+
+def _verdict(row: dict) -> str:
+    if row["state"] == "quarantined":
+        return "quarantined"
+    if row["automated"]:
+        return f"auto: {row['automated']}"
+    if row.get("complaint"):
+        return f"{row['severity']} {row['category']}"
+    return "" if row.get("complaint") is None else "not a complaint"
 
 
 def _get_message(ctx: Context, message_id: int) -> dict:
@@ -285,6 +248,7 @@ def messages_show(ctx: Context, message_id: int, as_json: bool) -> None:
     """Show one message: headers, the customer's new words, and what Amends made of it."""
     row = _get_message(ctx, message_id)
     if as_json:
+        row["classifications"] = ctx.store.classifications(message_id)
         click.echo(json.dumps(row, indent=2, ensure_ascii=False))
         return
     for label, key in [
@@ -296,6 +260,19 @@ def messages_show(ctx: Context, message_id: int, as_json: bool) -> None:
             console.print(f"[bold]{label}:[/] {row[key]}", highlight=False, markup=True)
     for attachment in row.get("attachments") or []:
         console.print(f"[bold]Attachment:[/] {attachment['name']} ({attachment['content_type']}, {attachment['size']:,} bytes)", markup=True, highlight=False)
+    history = ctx.store.classifications(message_id)
+    if history:
+        c = history[0]
+        verdict = (f"complaint, {c['severity']}, {c['category']}" if c["complaint"] else "not a complaint")
+        console.print(f"[bold]Classified:[/] {verdict} (P={c['complaint_probability']:.2f}, model {c['model_version']})",
+                      markup=True, highlight=False)
+        if c["severity_probabilities"]:
+            levels = ", ".join(f"{k} {v:.2f}" for k, v in c["severity_probabilities"].items())
+            console.print(f"[bold]Severity:[/] {levels}", markup=True, highlight=False)
+        for reason in c["reasons"]:
+            console.print(f"  - {reason}", markup=False, highlight=False)
+        if len(history) > 1:
+            console.print(f"  ({len(history) - 1} earlier classification(s) kept)", markup=False)
     console.rule("new text")
     console.print(row.get("new_text") or "", markup=False, highlight=False)
     if row.get("text") and row["text"] != row.get("new_text"):
@@ -374,6 +351,9 @@ def demo(ctx: Context, reset: bool) -> None:
     config = ctx.config
     if reset:
         demo_module.reset_store(config)
+    if model_dir_version(Path(config.classifier.model_dir)) is None:
+        console.print("No classifier model yet: training one on the shipped corpus (about a minute).")
+        click.get_current_context().invoke(cli_detect.train, data=(), folds=5, make_active=True)
     server = demo_module.start_server(config)
     try:
         count = demo_module.seed(config, server.password)

@@ -77,6 +77,25 @@ class GuardConfig:
 
 
 @dataclass(frozen=True)
+class ClassifierConfig:
+    model_dir: str = "var/models"
+    complaint_threshold: float = 0.5
+    severity_medium: float = 0.5
+    severity_high: float = 0.5
+    severity_critical: float = 0.5
+    rule_floor: float = 0.2
+    repeat_window_days: int = 30
+    vip_domains: tuple[str, ...] = ()
+
+    def validate(self, path: str) -> None:
+        for key in ("complaint_threshold", "severity_medium", "severity_high", "severity_critical", "rule_floor"):
+            value = getattr(self, key)
+            if not 0.0 < value < 1.0:
+                raise ConfigError(path, f"classifier.{key}", f"must be between 0 and 1 (exclusive), not {value}")
+        _range(path, "classifier.repeat_window_days", self.repeat_window_days, 0, 3650)
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
 
@@ -91,6 +110,7 @@ class Config:
     store: StoreConfig = field(default_factory=StoreConfig)
     threading: ThreadingConfig = field(default_factory=ThreadingConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def imap_password(self) -> str:

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .config import Config
-from .errors import MailboxError
+from classifiers.model import Classifier
+
+from .detect import classify_pending, load_classifier
+from .errors import MailboxError, ModelError
 from .inbox import TRANSIENT, Inbox
 from .ingest import IngestCounts, process_messages, process_pending
 from .parse import sniff_message_id
@@ -33,6 +36,7 @@ class PollSummary:
     duplicates: int = 0
     folders: dict[str, int] = field(default_factory=dict)
     ingest: IngestCounts = field(default_factory=IngestCounts)
+    classified: int = 0
 
 
 class Backoff:
@@ -58,11 +62,27 @@ class Worker:
         store: Store,
         inbox: Inbox | None = None,
         progress: Progress | None = None,
+        classifier: Classifier | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.inbox = inbox or Inbox(config)
         self.progress = progress
+        self._classifier = classifier
+        self._model_warned = False
+
+    @property
+    def classifier(self) -> Classifier | None:
+        """Loaded on first use; without a model, messages wait unclassified (warned once)."""
+        if self._classifier is None:
+            try:
+                self._classifier = load_classifier(self.config)
+                log.info("classifier model %s loaded", self._classifier.version)
+            except ModelError as exc:
+                if not self._model_warned:
+                    log.warning("%s; messages are stored but not classified until then", exc)
+                    self._model_warned = True
+        return self._classifier
 
     # -- one pass ---------------------------------------------------------------------------
 
@@ -110,8 +130,14 @@ class Worker:
             self.poll_folder(folder, now, summary)
         return summary
 
+    def detect(self, now: datetime) -> int:
+        classifier = self.classifier
+        return classify_pending(self.store, classifier, self.config, now) if classifier else 0
+
     def tick(self, now: datetime) -> PollSummary:
-        return self.poll(now)
+        summary = self.poll(now)
+        summary.classified = self.detect(now)
+        return summary
 
     # -- forever --------------------------------------------------------------------------
 

@@ -74,4 +74,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "classifications, with history",
+        """
+        CREATE TABLE classifications (
+            id INTEGER PRIMARY KEY,
+            message_pk INTEGER NOT NULL REFERENCES messages (id),
+            model_version TEXT NOT NULL,
+            complaint INTEGER NOT NULL,
+            complaint_probability REAL NOT NULL,
+            severity TEXT,
+            severity_probabilities TEXT,
+            category TEXT,
+            category_probabilities TEXT,
+            reasons TEXT NOT NULL,
+            thresholds TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            current INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE UNIQUE INDEX classifications_current ON classifications (message_pk) WHERE current = 1;
+        CREATE INDEX classifications_message ON classifications (message_pk);
+        """,
+    ),
 ]

@@ -32,6 +32,10 @@ def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -296,21 +300,68 @@ class Store:
             [address, since, before_id],
         ).fetchone()[0]
 
+    # -- classifications -----------------------------------------------------------------------
+
+    def unclassified(self, limit: int = 500) -> list[dict]:
+        """Inbound mail from people that has no current classification yet."""
+        return list(self.db.query(
+            "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date FROM messages m "
+            "WHERE m.state = 'parsed' AND m.automated IS NULL AND m.direction = 'in' "
+            "AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.message_pk = m.id AND c.current = 1) "
+            "ORDER BY m.id LIMIT ?", [limit]))
+
+    def earlier_complaints(self, sender: str, since: str, before_id: int) -> int:
+        return self._exec(
+            "SELECT count(*) FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "WHERE c.current = 1 AND c.complaint = 1 AND m.from_addr = ? AND m.date >= ? AND m.id < ?",
+            [sender, since, before_id],
+        ).fetchone()[0]
+
+    def save_classification(self, pk: int, result: dict, thresholds: dict, now: datetime) -> int:
+        """Record a classification as current; an earlier one stays as history."""
+        with self.transaction():
+            self._exec("UPDATE classifications SET current = 0 WHERE message_pk = ? AND current = 1", [pk])
+            cursor = self._exec(
+                "INSERT INTO classifications (message_pk, model_version, complaint, complaint_probability,"
+                " severity, severity_probabilities, category, category_probabilities, reasons, thresholds,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    pk, result["model_version"], int(result["complaint"]), result["complaint_probability"],
+                    result["severity"], _json(result["severity_probabilities"]), result["category"],
+                    _json(result["category_probabilities"]), _json(result["reasons"]), _json(thresholds), iso(now),
+                ],
+            )
+            return cursor.lastrowid
+
+    def classifications(self, pk: int) -> list[dict]:
+        """Newest first; the first is current."""
+        rows = list(self.db.query(
+            "SELECT * FROM classifications WHERE message_pk = ? ORDER BY current DESC, id DESC", [pk]))
+        for row in rows:
+            for key in ("severity_probabilities", "category_probabilities", "reasons", "thresholds"):
+                row[key] = json.loads(row[key]) if row[key] else None
+        return rows
+
     # -- reading ---------------------------------------------------------------------------
 
     LIST_COLUMNS = (
-        "id, message_id, folder, uid, from_addr AS 'from', subject, date, conversation_id, "
-        "automated, state"
+        "m.id, m.message_id, m.folder, m.uid, m.from_addr AS 'from', m.subject, m.date, "
+        "m.conversation_id, m.automated, m.state, c.complaint, c.severity, c.category"
     )
 
     def messages(self, limit: int = 50, state: str | None = None) -> list[dict]:
-        where, params = ("WHERE state = ?", [state]) if state else ("", [])
-        return list(
+        where, params = ("WHERE m.state = ?", [state]) if state else ("", [])
+        rows = list(
             self.db.query(
-                f"SELECT {self.LIST_COLUMNS} FROM messages {where} ORDER BY id DESC LIMIT ?",
+                f"SELECT {self.LIST_COLUMNS} FROM messages m LEFT JOIN classifications c "
+                f"ON c.message_pk = m.id AND c.current = 1 {where} ORDER BY m.id DESC LIMIT ?",
                 [*params, limit],
             )
         )
+        for row in rows:
+            if row["complaint"] is not None:
+                row["complaint"] = bool(row["complaint"])
+        return rows
 
     def message(self, pk: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM messages WHERE id = ?", [pk]))

@@ -1,0 +1,83 @@
+"""What the model sees: words, characters, and a few signals a reader notices first.
+
+Built to carry over from our email corpus to other complaint text (posts, reviews): words and
+characters of subject and new text only, with money, time spans and repeats made explicit, and
+nothing that depends on email formatting.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+
+_MONEY = re.compile(r"(?:[£$€¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:pounds|dollars|euros?|eur|usd|gbp|quid|bucks)\b)", re.I)
+_SPAN = re.compile(
+    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|few)\s+"
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bsince\s+(?:monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|yesterday|last\s+\w+|the\s+\w+)\b",
+    re.I,
+)
+_REPEAT = re.compile(
+    r"\b(?:again|still|another|(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th))\s+time|every\s+time|"
+    r"(?:twice|three times|several times)|same\s+(?:problem|issue|thing))\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|can't|cannot|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b|n't\b", re.I)
+_REF = re.compile(r"#?\b[A-Z0-9]*\d[A-Z0-9-]{3,}\b")
+_URL = re.compile(r"https?://\S+|\S+@\S+\.\w+")
+_HANDLE = re.compile(r"(?<!\w)@\w+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, with money, time spans, references and links as tokens of their own."""
+    text = _URL.sub(" _link_ ", text)
+    text = _HANDLE.sub(" _handle_ ", text)
+    text = _MONEY.sub(" _money_ ", text)
+    text = _SPAN.sub(lambda m: " _span_ " + m.group(0), text)
+    text = _REF.sub(" _ref_ ", text)
+    return text.lower().replace("’", "'")
+
+
+def dense_features(texts) -> np.ndarray:
+    """Intensity signals: exclamations, shouting, money, time, repetition, negation, length."""
+    rows = []
+    for text in texts:
+        letters = [c for c in text if c.isalpha()]
+        caps = sum(1 for c in letters if c.isupper()) / len(letters) if letters else 0.0
+        words = max(1, len(text.split()))
+        rows.append([
+            min(text.count("!"), 5) / 5,
+            min(text.count("?"), 5) / 5,
+            caps if len(letters) > 20 else 0.0,
+            min(len(_MONEY.findall(text)), 3) / 3,
+            min(len(_SPAN.findall(text)), 3) / 3,
+            min(len(_REPEAT.findall(text)), 4) / 4,
+            min(len(_NEGATION.findall(text)) / words * 10, 1.0),
+            min(np.log1p(words) / 6, 1.0),
+        ])
+    return np.asarray(rows, dtype=np.float64)
+
+
+def vectorizer() -> FeatureUnion:
+    words = TfidfVectorizer(
+        preprocessor=normalise, ngram_range=(1, 2), min_df=2, max_features=30_000,
+        sublinear_tf=True, token_pattern=r"(?u)\b\w[\w']*\b", dtype=np.float32,
+    )
+    # Hashed: no vocabulary to store, so the model file stays small and loads fast.
+    chars = Pipeline([
+        ("hash", HashingVectorizer(
+            preprocessor=normalise, analyzer="char_wb", ngram_range=(3, 5), n_features=2**18,
+            alternate_sign=False, norm=None, dtype=np.float32,
+        )),
+        ("tfidf", TfidfTransformer(sublinear_tf=True)),
+    ])
+    dense = Pipeline([("signals", FunctionTransformer(dense_features)), ("scale", MaxAbsScaler())])
+    return FeatureUnion([("words", words), ("chars", chars), ("dense", dense)])
+
+
+def message_text(subject: str | None, body: str | None) -> str:
+    return f"{subject or ''}\n{body or ''}".strip()

@@ -1,0 +1,234 @@
+"""The trained classifier: load it safely, and turn text into a ``Classification``.
+
+A model is a directory ``<model_dir>/<version>/`` holding ``model.skops`` (the fitted
+scikit-learn objects, loaded with skops so loading cannot run arbitrary code) and
+``meta.json`` (metrics, training-data hash, scikit-learn version, labels). ``ACTIVE`` in the
+model directory names the version in use.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from worker.errors import ModelError
+
+from .features import message_text
+from .rules import critical_hits
+
+SEVERITIES = ("low", "medium", "high", "critical")
+CATEGORIES = ("delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other")
+# Our own functions inside the pipeline: the only non-library code a model file may name.
+TRUSTED = ["classifiers.features.dense_features", "classifiers.features.normalise"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision cut-offs, from config: changing them needs no retraining."""
+
+    complaint: float = 0.5
+    medium: float = 0.5
+    high: float = 0.5
+    critical: float = 0.5
+    rule_floor: float = 0.2  # a critical rule hit counts as a complaint from this probability
+
+
+@dataclass
+class Classification:
+    complaint: bool
+    complaint_probability: float
+    severity: str | None
+    severity_probabilities: dict[str, float] | None
+    category: str | None
+    category_probabilities: dict[str, float] | None
+    reasons: list[str] = field(default_factory=list)
+    model_version: str = ""
+    rules: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+_TOKENS = {"_money_": "<amount>", "_span_": "<time span>", "_ref_": "<reference>",
+           "_handle_": "<@handle>", "_link_": "<link>"}
+
+
+def _display(ngram: str) -> str:
+    return " ".join(_TOKENS.get(t, t) for t in ngram.split())
+
+
+def ordinal_probabilities(at_least: np.ndarray) -> np.ndarray:
+    """From P(severity > low), P(> medium), P(> high) per row to P(each level).
+
+    The three heads are trained apart, so their outputs may cross; taking the running minimum
+    keeps P(>= k) non-increasing and the four probabilities non-negative.
+    """
+    cumulative = np.minimum.accumulate(at_least, axis=1)
+    ones = np.ones((cumulative.shape[0], 1))
+    zeros = np.zeros((cumulative.shape[0], 1))
+    bounds = np.hstack([ones, cumulative, zeros])
+    return bounds[:, :-1] - bounds[:, 1:]
+
+
+def severity_from(at_least: np.ndarray, thresholds: Thresholds) -> str:
+    """The highest level whose P(severity >= level) clears its cut-off."""
+    cumulative = np.minimum.accumulate(at_least)
+    level = "low"
+    for name, p, cut in zip(SEVERITIES[1:], cumulative, (thresholds.medium, thresholds.high, thresholds.critical)):
+        if p >= cut:
+            level = name
+        else:
+            break
+    return level
+
+
+class Classifier:
+    def __init__(self, parts: dict, meta: dict) -> None:
+        self.parts = parts
+        self.meta = meta
+        self.version: str = meta["version"]
+        union = parts["union"]
+        words = union.transformer_list[0][1]
+        self._word_names = np.array(words.get_feature_names_out(), dtype=object)
+        self._n_words = len(self._word_names)
+        # Reasons name words a reviewer can judge: no n-gram made only of stop words.
+        self._readable = np.array(
+            [any(t not in ENGLISH_STOP_WORDS for t in name.split()) for name in self._word_names], dtype=bool
+        )
+
+    # -- files ------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path) -> "Classifier":
+        meta_path, model_path = path / "meta.json", path / "model.skops"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except FileNotFoundError:
+            raise ModelError(f"no model at {path}: run `amends train`") from None
+        built = meta.get("sklearn_version")
+        if built != sklearn.__version__:
+            raise ModelError(
+                f"model {meta.get('version')} was built with scikit-learn {built}, but "
+                f"{sklearn.__version__} is installed: run `amends train` to rebuild it"
+            )
+        try:
+            parts = sio.load(model_path, trusted=TRUSTED)
+        except UntrustedTypesFoundException as exc:
+            raise ModelError(f"model file {model_path} names code Amends does not trust: {exc}") from None
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise ModelError(f"cannot read model file {model_path}: {exc}") from None
+        words = parts["union"].transformer_list[0][1]
+        words.vocabulary_ = {term: i for i, term in enumerate(parts.pop("word_terms").tolist())}
+        return cls(parts, meta)
+
+    def save(self, path: Path) -> None:
+        """Write model and metadata; the word vocabulary goes in as one array, not a dict of
+        30,000 nodes, which is what makes loading fast."""
+        path.mkdir(parents=True, exist_ok=True)
+        words = self.parts["union"].transformer_list[0][1]
+        if hasattr(words, "stop_words_"):
+            del words.stop_words_  # every pruned n-gram; sklearn documents it as safe to drop
+        vocabulary = words.vocabulary_
+        terms = np.empty(len(vocabulary), dtype=object)
+        for term, index in vocabulary.items():
+            terms[index] = term
+        del words.vocabulary_
+        try:
+            sio.dump(dict(self.parts, word_terms=terms.astype(str)), path / "model.skops",
+                     compression=zipfile.ZIP_DEFLATED)
+        finally:
+            words.vocabulary_ = vocabulary
+        (path / "meta.json").write_text(json.dumps(self.meta, indent=2))
+
+    # -- predicting ---------------------------------------------------------------------------
+
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+        """Raw head outputs: P(complaint), P(severity > level) x3, P(category), and features."""
+        X = self.parts["union"].transform(texts)
+        complaint = self.parts["complaint"].predict_proba(X)[:, 1]
+        at_least = np.column_stack([head.predict_proba(X)[:, 1] for head in self.parts["severity"]])
+        category = self.parts["category"].predict_proba(X)
+        return complaint, at_least, category, X
+
+    def _reasons(self, X_row, head, sign: float, limit: int = 4) -> list[str]:
+        """The word n-grams that pushed this head's decision hardest, for reviewers."""
+        row = X_row.tocsr()
+        cols = row.indices[(row.indices < self._n_words) & self._readable[np.minimum(row.indices, self._n_words - 1)]]
+        if len(cols) == 0:
+            return []
+        contributions = row[0, cols].toarray().ravel() * head.coef_[0][cols] * sign
+        order = np.argsort(-contributions)
+        return [_display(self._word_names[cols[i]]) for i in order[:limit] if contributions[i] > 0]
+
+    def classify_many(self, texts: list[str], thresholds: Thresholds) -> list[Classification]:
+        if not texts:
+            return []
+        complaint_p, at_least, category_p, X = self.probabilities(texts)
+        categories = self.parts["category"].classes_
+        results = []
+        for i, text in enumerate(texts):
+            hits = critical_hits(text)
+            p = float(complaint_p[i])
+            is_complaint = p >= thresholds.complaint or (bool(hits) and p >= thresholds.rule_floor)
+            if not is_complaint:
+                words = self._reasons(X[i], self.parts["complaint"], -1.0)
+                results.append(Classification(
+                    False, round(p, 4), None, None, None, None,
+                    [f"not a complaint: {', '.join(words)}"] if words else [], self.version,
+                ))
+                continue
+            levels = ordinal_probabilities(at_least[i : i + 1])[0]
+            severity = severity_from(at_least[i], thresholds)
+            reasons = []
+            words = self._reasons(X[i], self.parts["complaint"], 1.0)
+            if words:
+                reasons.append(f"complaint: {', '.join(words)}")
+            head = self.parts["severity"][max(0, SEVERITIES.index(severity) - 1)]
+            sev_words = self._reasons(X[i], head, 1.0 if severity != "low" else -1.0, 3)
+            if sev_words:
+                reasons.append(f"{severity}: {', '.join(sev_words)}")
+            if hits:
+                severity = "critical"
+                reasons.extend(f"critical by rule: {name} ({found!r})" for name, found in hits)
+            if p < thresholds.complaint:
+                reasons.append(f"complaint by rule although P={p:.2f} is under the threshold")
+            cat_index = int(np.argmax(category_p[i]))
+            results.append(Classification(
+                True, round(p, 4), severity,
+                {name: round(float(v), 4) for name, v in zip(SEVERITIES, levels)},
+                str(categories[cat_index]),
+                {str(c): round(float(v), 4) for c, v in zip(categories, category_p[i])},
+                reasons, self.version, [name for name, _ in hits],
+            ))
+        return results
+
+    def classify(self, subject: str | None, body: str | None, thresholds: Thresholds) -> Classification:
+        return self.classify_many([message_text(subject, body)], thresholds)[0]
+
+
+def model_dir_version(model_dir: Path) -> str | None:
+    active = model_dir / "ACTIVE"
+    return active.read_text().strip() if active.exists() else None
+
+
+def load_active(model_dir: Path) -> Classifier:
+    version = model_dir_version(model_dir)
+    if version is None:
+        raise ModelError(f"no active model in {model_dir}: run `amends train`")
+    return Classifier.load(model_dir / version)
+
+
+def activate(model_dir: Path, version: str) -> None:
+    if not (model_dir / version / "meta.json").exists():
+        raise ModelError(f"no model {version} in {model_dir} (see `amends model list`)")
+    tmp = model_dir / "ACTIVE.tmp"
+    tmp.write_text(version + "\n")
+    tmp.replace(model_dir / "ACTIVE")

@@ -1,0 +1,187 @@
+"""The classifier: complaints, severity, category, reasons, rules, thresholds, model files."""
+
+import json
+import shutil
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from classifiers.escalation import escalate
+from classifiers.model import Classifier, Thresholds, ordinal_probabilities, severity_from
+from classifiers.rules import critical_hits
+from classifiers.train import DEFAULT_DATA, read_jsonl, train
+from worker.errors import ModelError
+from worker.parse import parse_message
+
+from .conftest import eml
+
+T = Thresholds()
+
+
+def verdict(classifier, text, subject=""):
+    return classifier.classify(subject, text, T)
+
+
+@pytest.mark.parametrize("name, category", [
+    ("gmail_complaint_delivery.eml", "delivery"),
+    ("base64_body.eml", "billing"),
+    ("outlook_reply_original_message.eml", "billing"),
+    ("iphone_reply.eml", None),
+    ("signature_dashdash.eml", None),
+    ("html_only.eml", None),
+])
+def test_complaint_fixtures_are_complaints(classifier, name, category):
+    msg = parse_message(eml(name))
+    result = classifier.classify(msg.subject, msg.new_text, T)
+    assert result.complaint, (name, result)
+    assert result.severity in ("low", "medium", "high", "critical")
+    if category:
+        assert result.category == category
+
+
+@pytest.mark.parametrize("name", ["praise.eml", "question.eml"])
+def test_questions_and_praise_are_not_complaints(classifier, name):
+    msg = parse_message(eml(name))
+    result = classifier.classify(msg.subject, msg.new_text, T)
+    assert not result.complaint and result.severity is None and result.category is None
+
+
+@pytest.mark.parametrize("text", [
+    "Could you tell me your opening hours over Christmas?",
+    "No problem at all, it arrived this morning. Thanks for sorting it!",
+    "Please cancel my broadband from next month, we're moving abroad. Thanks for everything.",
+    "Please find attached invoice INV-2026-4410 for October.",
+])
+def test_hard_non_complaints(classifier, text):
+    assert not verdict(classifier, text).complaint
+
+
+@pytest.mark.parametrize("text, at_least", [
+    ("Hi, one of the mugs has a tiny chip. Not a big deal, just letting you know.", "low"),
+    ("My order is two weeks late and nobody answers my emails. Very disappointed.", "medium"),
+    ("Third time this year you've sent the wrong size. I'm closing my account.", "high"),
+])
+def test_severity_follows_the_rubric(classifier, text, at_least):
+    result = verdict(classifier, text)
+    assert result.complaint
+    order = ["low", "medium", "high", "critical"]
+    assert order.index(result.severity) >= order.index(at_least), result
+    if at_least == "low":
+        assert result.severity == "low"
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("Your heater sparked and burned my hand. Not acceptable.", "injury or safety"),
+    ("The parcel is late again. My solicitor will be in touch.", "legal threat"),
+    ("Your portal showed me another customer's orders and address.", "data breach"),
+    ("I'm reporting this to the ombudsman.", "regulator or press"),
+])
+def test_rules_make_it_critical_and_say_why(classifier, text, rule):
+    result = verdict(classifier, text)
+    assert result.complaint and result.severity == "critical"
+    assert rule in result.rules
+    assert any(r.startswith(f"critical by rule: {rule}") for r in result.reasons)
+
+
+def test_rules_do_not_fire_on_ordinary_words():
+    assert critical_hits("My order is late and the box was damaged.") == []
+    assert [name for name, _ in critical_hits("I will take you to court over this")] == ["legal threat"]
+
+
+def test_reasons_name_readable_words(classifier):
+    result = verdict(classifier, "I was charged twice for my subscription, please refund the second payment.")
+    assert result.reasons and result.reasons[0].startswith("complaint:")
+    words = result.reasons[0].split(":", 1)[1]
+    assert "charged" in words or "refund" in words or "twice" in words
+
+
+def test_probabilities_are_consistent(classifier):
+    result = verdict(classifier, "The app crashes every time I open it and I've lost a day of work.")
+    assert abs(sum(result.severity_probabilities.values()) - 1) < 1e-6
+    assert abs(sum(result.category_probabilities.values()) - 1) < 1e-3
+    assert 0 <= result.complaint_probability <= 1
+
+
+def test_ordinal_probabilities_never_go_negative():
+    crossing = np.array([[0.4, 0.7, 0.2]])  # heads trained apart may cross
+    levels = ordinal_probabilities(crossing)[0]
+    assert (levels >= 0).all() and abs(levels.sum() - 1) < 1e-9
+    assert severity_from(np.array([0.9, 0.6, 0.1]), T) == "high"
+    assert severity_from(np.array([0.9, 0.6, 0.1]), replace(T, high=0.7)) == "medium"
+
+
+def test_thresholds_change_decisions_without_retraining(classifier):
+    text = "The delivery was a bit later than I hoped."
+    p = verdict(classifier, text).complaint_probability
+    assert classifier.classify("", text, replace(T, complaint=min(0.99, p + 0.01))).complaint is False
+    assert classifier.classify("", text, replace(T, complaint=max(0.01, p - 0.01))).complaint is True
+
+
+def test_escalation_for_repeat_complainers_and_vips(classifier):
+    base = verdict(classifier, "Hi, one of the mugs has a tiny chip. Not a big deal, just letting you know.")
+    assert base.severity == "low"
+    repeat = escalate(base, 1, 30, "a@shop.example")
+    assert repeat.severity == "medium" and "repeat complainer" in repeat.reasons[-1]
+    both = escalate(base, 2, 30, "ceo@bigcustomer.com", ["BigCustomer.com"])
+    assert both.severity == "high" and "VIP domain bigcustomer.com" in both.reasons[-1]
+    assert escalate(verdict(classifier, "Thanks, lovely service!"), 3, 30, "a@b.c") .severity is None
+
+
+def test_shipped_corpus_is_large_varied_and_follows_the_rubric():
+    records = list(read_jsonl([DEFAULT_DATA]))
+    assert len(records) >= 3000
+    assert len({r["body"] for r in records}) / len(records) > 0.9
+    assert len({r["group"] for r in records}) >= 80
+    assert len({r["industry"] for r in records}) >= 9
+    for r in records:
+        if r["complaint"]:
+            assert r["severity"] in ("low", "medium", "high", "critical") and r["category"]
+        else:
+            assert r["severity"] is None and r["category"] is None
+
+
+def test_saved_model_records_its_provenance_and_figures(model_dir, classifier):
+    meta = json.loads((model_dir / classifier.version / "meta.json").read_text())
+    assert meta["sklearn_version"] and len(meta["data_sha256"]) == 64 and meta["records"] >= 3000
+    assert meta["metrics"]["complaint"]["f1"] > 0.85
+    assert meta["metrics"]["severity"]["macro_f1"] > 0.6
+    assert (model_dir / classifier.version / "oof.json").exists()
+
+
+def test_model_built_by_another_sklearn_version_is_refused_clearly(model_dir, classifier, tmp_path):
+    copy = tmp_path / "old"
+    shutil.copytree(model_dir / classifier.version, copy)
+    meta = json.loads((copy / "meta.json").read_text())
+    meta["sklearn_version"] = "0.24.2"
+    (copy / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="built with scikit-learn 0.24.2.*amends train"):
+        Classifier.load(copy)
+
+
+def test_model_file_naming_untrusted_code_is_refused(model_dir, classifier, tmp_path):
+    import os
+
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    copy = tmp_path / "evil"
+    shutil.copytree(model_dir / classifier.version, copy)
+    sio.dump({"union": FunctionTransformer(os.system)}, copy / "model.skops")
+    with pytest.raises(ModelError, match="does not trust"):
+        Classifier.load(copy)
+
+
+def test_training_is_reproducible(tmp_path):
+    records = [r for i, r in enumerate(read_jsonl([DEFAULT_DATA])) if i % 8 == 0]
+    first = train(records, tmp_path / "a", folds=2)
+    second = train(records, tmp_path / "b", folds=2)
+    assert first.meta["metrics"] == second.meta["metrics"]
+    assert first.meta["data_sha256"] == second.meta["data_sha256"]
+    texts = ["my parcel never came", "thanks, all good"]
+    np.testing.assert_array_equal(first.probabilities(texts)[0], second.probabilities(texts)[0])
+
+
+def test_a_complaint_without_severity_is_refused_as_training_data(tmp_path):
+    with pytest.raises(ValueError, match="needs a severity and a category"):
+        train([{"id": "x", "text": "late", "complaint": True}], tmp_path, folds=2)

@@ -1,0 +1,153 @@
+"""Detect in the worker and on the command line: classify once, keep history, stream JSONL."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from click.testing import CliRunner
+
+from worker.cli import main
+from worker.loop import Worker
+
+from .conftest import ROOT, eml
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+def classifier_toml(model_dir, extra=""):
+    return f'[classifier]\nmodel_dir = "{model_dir}"\n{extra}'
+
+
+def poll(config, store, classifier=None):
+    worker = Worker(config, store, classifier=classifier)
+    with worker.inbox:
+        return worker.tick(NOW)
+
+
+def test_every_message_from_a_person_is_classified_once(mailbox, make_config, store, model_dir):
+    for name in ("gmail_complaint_delivery.eml", "praise.eml", "ooo_exchange.eml", "dsn_postfix.eml"):
+        mailbox.append(eml(name))
+    config = make_config(classifier_toml(model_dir))
+    summary = poll(config, store)
+    assert summary.classified == 2  # the auto-reply and the bounce are never classified
+    rows = {r["subject"]: r for r in store.messages()}
+    assert rows["Order #48213 still hasn't arrived"]["complaint"] is True
+    assert rows["Thank you!"]["complaint"] is False
+    assert rows["Automatic reply: Your ticket 55231"]["complaint"] is None
+    assert poll(config, store).classified == 0
+    (current,) = store.classifications(rows["Order #48213 still hasn't arrived"]["id"])
+    assert current["model_version"] and current["thresholds"]["complaint"] == 0.5
+    assert current["reasons"] and current["severity_probabilities"]
+
+
+def test_repeat_complainer_and_vip_escalate(mailbox, make_config, store, model_dir):
+    mailbox.append(eml("gmail_complaint_delivery.eml"))
+    mailbox.append(eml("gmail_reply_quoted.eml"))  # the same customer, two days later
+    config = make_config(classifier_toml(model_dir))
+    poll(config, store)
+    second = next(r for r in store.messages() if r["subject"].startswith("Re:"))
+    (current,) = store.classifications(second["id"])
+    assert any("repeat complainer (1 earlier" in reason for reason in current["reasons"])
+
+
+def test_vip_domain_goes_up_a_level(mailbox, make_config, store, model_dir):
+    mailbox.append(eml("sign_off_regards.eml"))
+    poll(make_config(classifier_toml(model_dir, 'vip_domains = ["harbourclinic.org"]')), store)
+    (row,) = store.messages()
+    assert any("VIP domain harbourclinic.org" in r for r in store.classifications(row["id"])[0]["reasons"])
+
+
+def test_without_a_model_messages_wait_and_are_classified_later(mailbox, make_config, store, model_dir, tmp_path):
+    mailbox.append(eml("base64_body.eml"))
+    assert poll(make_config(classifier_toml(tmp_path / "empty")), store).classified == 0
+    assert poll(make_config(classifier_toml(model_dir)), store).classified == 1
+
+
+def test_reclassify_keeps_history_and_show_displays_it(mailbox, make_config, store, model_dir):
+    mailbox.append(eml("base64_body.eml"))
+    config = make_config(classifier_toml(model_dir))
+    poll(config, store)
+    (row,) = store.messages()
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", config.path, "reclassify", str(row["id"])])
+    assert result.exit_code == 0, result.output
+    history = store.classifications(row["id"])
+    assert len(history) == 2 and [h["current"] for h in history] == [1, 0]
+    shown = runner.invoke(main, ["--config", config.path, "messages", "show", str(row["id"])])
+    assert "Classified: complaint" in shown.output and "1 earlier classification(s) kept" in shown.output
+
+
+def test_classify_an_eml_file_and_plain_text(make_config, model_dir, tmp_path):
+    config = make_config(classifier_toml(model_dir))
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", config.path, "classify", str(ROOT / "tests/fixtures/eml/base64_body.eml")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["complaint"] is True and data["category"] == "billing"
+    plain = runner.invoke(main, ["--config", config.path, "classify", "-"], input="Thanks, the bike arrived early!")
+    assert json.loads(plain.output)["complaint"] is False
+
+
+def test_classify_jsonl_streams_and_reports_bad_lines(make_config, model_dir):
+    config = make_config(classifier_toml(model_dir))
+    lines = [json.dumps({"id": i, "text": "my parcel never arrived, refund me"}) for i in range(600)]
+    lines.insert(5, "{not json")
+    lines.insert(7, json.dumps({"id": "no-text"}))
+    lines.append(json.dumps({"id": "sb", "subject": "Thanks", "body": "all sorted, cheers"}))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "--config", config.path, "classify", "--jsonl"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True,
+    )
+    proc.stdin.write("\n".join(lines[:520]) + "\n")
+    proc.stdin.flush()
+    first = json.loads(proc.stdout.readline())  # answered before the input has ended: streaming
+    assert first["id"] == 0 and first["complaint"] is True
+    out, _ = proc.communicate("\n".join(lines[520:]) + "\n", timeout=60)
+    rows = [first] + [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == len(lines)
+    assert "error" in rows[5] and rows[7] == {"id": "no-text", "error": rows[7]["error"]}
+    assert set(rows[0]) == {"id", "complaint", "complaint_probability", "severity", "severity_probabilities", "category", "reasons"}
+    assert rows[-1]["id"] == "sb" and rows[-1]["complaint"] is False and rows[-1]["severity"] is None
+
+
+def test_evaluate_prints_figures_and_writes_a_pr_curve(make_config, model_dir, tmp_path):
+    config = make_config(classifier_toml(model_dir))
+    data = tmp_path / "eval.jsonl"
+    rows = [
+        {"text": "My order is three weeks late and nobody replies", "complaint": True, "severity": "medium", "category": "delivery"},
+        {"text": "You charged me twice, I want my money back now", "complaint": True, "severity": "medium", "category": "billing"},
+        {"text": "Can I change my delivery address?", "complaint": False},
+        {"subject": "Thanks", "body": "Lovely service, thank you!", "complaint": False},
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in rows))
+    plot = tmp_path / "pr.png"
+    result = CliRunner().invoke(main, ["--config", config.path, "evaluate", "--data", str(data), "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    assert "precision 1.000  recall 1.000" in result.output
+    assert "complaint head by threshold" in result.output and "0.9" in result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_without_labels_is_a_clear_error(make_config, model_dir, tmp_path):
+    config = make_config(classifier_toml(model_dir))
+    data = tmp_path / "nolabel.jsonl"
+    data.write_text(json.dumps({"id": 1, "text": "hello"}))
+    result = CliRunner().invoke(main, ["--config", config.path, "evaluate", "--data", str(data)])
+    assert result.exit_code == 1 and 'has no "complaint" label' in result.output
+
+
+def test_train_saves_a_version_and_model_list_shows_it(make_config, tmp_path):
+    from classifiers.train import DEFAULT_DATA, read_jsonl
+
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(json.dumps(r) + "\n" for i, r in enumerate(read_jsonl([DEFAULT_DATA])) if i % 10 == 0))
+    config = make_config(classifier_toml(tmp_path / "models"))
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", config.path, "train", "--data", str(small), "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert "complaint   precision" in result.output and "Active model:" in result.output
+    listed = runner.invoke(main, ["--config", config.path, "model", "list"])
+    assert "*" in listed.output
+    no_model = runner.invoke(main, ["--config", make_config(classifier_toml(tmp_path / "none")).path, "classify", "-"], input="x")
+    assert no_model.exit_code == 1 and "amends train" in no_model.output

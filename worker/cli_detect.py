@@ -1,0 +1,291 @@
+"""`amends classify`, `train`, `evaluate`, `reclassify` and `model`: the Detect commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from classifiers import metrics
+from classifiers.model import CATEGORIES, SEVERITIES, Classifier, activate, model_dir_version, severity_from
+from classifiers.train import DEFAULT_DATA, read_jsonl, record_text, train as train_model
+
+from .clikit import Context, console, err_console, friendly, pass_ctx
+from .detect import classify_rows, load_classifier, thresholds_of
+from .errors import AmendsError
+from .parse import UnparseableMessage, parse_message
+from .store import utcnow
+
+CHUNK = 512
+
+
+def _looks_like_email(data: bytes) -> bool:
+    head = data[:4096].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0].lower()
+    return b"\nsubject:" in b"\n" + head and (b"\nfrom:" in b"\n" + head or b"\ndate:" in b"\n" + head)
+
+
+def _subject_and_text(data: bytes) -> tuple[str, str]:
+    if _looks_like_email(data):
+        try:
+            msg = parse_message(data)
+            return msg.subject, msg.new_text or msg.text
+        except UnparseableMessage:
+            pass
+    return "", data.decode("utf-8", "replace")
+
+
+def _line_text(record: dict) -> str:
+    if "text" not in record and "body" not in record and "subject" not in record:
+        raise ValueError('needs "text", or "subject" and "body"')
+    return record_text(record)
+
+
+def _chunks(lines: Iterator[str], size: int) -> Iterator[list[str]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
+
+
+@click.command()
+@click.argument("source", required=False, default="-", metavar="[FILE|-]")
+@click.option("--jsonl", is_flag=True, help='Read JSON lines {"id", "text"} or {"id", "subject", "body"} on stdin.')
+@pass_ctx
+@friendly
+def classify(ctx: Context, source: str, jsonl: bool) -> None:
+    """Classify one email (.eml or plain text) or, with --jsonl, a stream of lines.
+
+    With --jsonl, each input line gives one output line with id, complaint,
+    complaint_probability, severity, severity_probabilities, category and reasons; a line that
+    cannot be read gives {"id", "error"} and the stream goes on. Input is read in chunks, so
+    memory stays flat however long the stream is.
+    """
+    classifier = load_classifier(ctx.config)
+    thresholds = thresholds_of(ctx.config)
+    if not jsonl:
+        data = sys.stdin.buffer.read() if source == "-" else _read(source)
+        subject, text = _subject_and_text(data)
+        result = classifier.classify(subject, text, thresholds)
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    out = sys.stdout
+    for chunk in _chunks(iter(stream.readline, ""), CHUNK):
+        texts, ids, errors = [], [], {}
+        for number, line in enumerate(chunk):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                texts.append(_line_text(record))
+                ids.append(record.get("id"))
+            except (ValueError, AttributeError) as exc:
+                record_id = None
+                try:
+                    record_id = json.loads(line).get("id")
+                except (ValueError, AttributeError):
+                    pass
+                errors[len(ids) + len(errors)] = {"id": record_id, "error": f"cannot read this line: {exc}"}
+        results = iter(classifier.classify_many(texts, thresholds))
+        id_iter = iter(ids)
+        for position in range(len(ids) + len(errors)):
+            if position in errors:
+                out.write(json.dumps(errors[position]) + "\n")
+                continue
+            r = next(results)
+            out.write(json.dumps({
+                "id": next(id_iter), "complaint": r.complaint, "complaint_probability": r.complaint_probability,
+                "severity": r.severity, "severity_probabilities": r.severity_probabilities,
+                "category": r.category, "reasons": r.reasons,
+            }, ensure_ascii=False) + "\n")
+        out.flush()
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise AmendsError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _records(paths: tuple[str, ...]) -> list[dict]:
+    try:
+        return list(read_jsonl(Path(p) for p in paths))
+    except FileNotFoundError as exc:
+        raise AmendsError(f"no such data file: {exc.filename}") from None
+    except ValueError as exc:
+        raise AmendsError(str(exc)) from None
+
+
+def print_figures(figures: dict) -> None:
+    c = figures["complaint"]
+    console.print(f"complaint   precision {c['precision']:.3f}  recall {c['recall']:.3f}  F1 {c['f1']:.3f}"
+                  f"  (n={c['support']})")
+    for head in ("severity", "category"):
+        m = figures[head]
+        if not m.get("support"):
+            continue
+        console.print(f"{head:11s} macro-F1 {m['macro_f1']:.3f}  accuracy {m['accuracy']:.3f}  (n={m['support']} complaints)")
+        table = Table("true \\ predicted", *m["labels"], "recall", title=f"{head} confusion matrix", title_justify="left")
+        for label, row in zip(m["labels"], m["confusion"]):
+            table.add_row(label, *map(str, row), f"{m['per_label'][label]['recall']:.2f}")
+        console.print(table)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console, transient=True, disable=not err_console.is_terminal)
+
+
+@click.command()
+@click.option("--data", "data", multiple=True, type=click.Path(), help="JSONL training data (repeatable). Default: the shipped corpus.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Group K-fold for the figures.")
+@click.option("--activate/--no-activate", "make_active", default=None,
+              help="Use the new model from now on (default: only when no model is active yet).")
+@pass_ctx
+@friendly
+def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | None) -> None:
+    """Train a new model, print its cross-validated figures and save it as a new version.
+
+    Figures come from a group K-fold: each record is predicted by a model that never saw its
+    scenario. Training is seeded: the same data gives the same model and figures.
+    """
+    records = _records(data or (str(DEFAULT_DATA),))
+    model_dir = Path(ctx.config.classifier.model_dir)
+    with _progress() as progress:
+        task = progress.add_task("training", total=folds + 1)
+
+        def step(label: str) -> None:
+            progress.update(task, description=f"training: {label}", advance=0 if label.startswith("fold 1/") else 1)
+
+        try:
+            classifier = train_model(records, model_dir, folds, step)
+        except ValueError as exc:
+            raise AmendsError(str(exc)) from None
+    console.print(f"Model {classifier.version}: {len(records):,} records, {folds}-fold group cross-validation")
+    print_figures(classifier.meta["metrics"])
+    if make_active or (make_active is None and model_dir_version(model_dir) is None):
+        activate(model_dir, classifier.version)
+        console.print(f"Active model: {classifier.version}")
+    else:
+        console.print(f"Saved in {model_dir / classifier.version}; activate with `amends model activate {classifier.version}`")
+
+
+@click.command()
+@click.option("--data", "data", required=True, type=click.Path(), help="JSONL with text (or subject/body) and the true complaint; optionally severity and category.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a precision-recall curve PNG here.")
+@pass_ctx
+@friendly
+def evaluate(ctx: Context, data: str, plot: str | None) -> None:
+    """Measure the active model on labelled data: precision, recall, F1, confusion, thresholds."""
+    classifier = load_classifier(ctx.config)
+    thresholds = thresholds_of(ctx.config)
+    truth: dict[str, list] = {"complaint": [], "severity": [], "category": []}
+    predicted: dict[str, list] = {"p": [], "at_least": [], "category": []}
+    try:
+        lines = read_jsonl([Path(data)])
+        with _progress() as progress:
+            task = progress.add_task("evaluating", total=None)
+            for chunk in _chunks(lines, CHUNK):
+                for record in chunk:
+                    if "complaint" not in record:
+                        raise AmendsError(f"record {record.get('id')} in {data} has no \"complaint\" label")
+                c, a, k, _ = classifier.probabilities([record_text(r) for r in chunk])
+                classes = list(classifier.parts["category"].classes_)
+                for r, p, row, cats in zip(chunk, c, a, k):
+                    truth["complaint"].append(int(bool(r["complaint"])))
+                    truth["severity"].append(r.get("severity"))
+                    truth["category"].append(r.get("category"))
+                    predicted["p"].append(float(p))
+                    predicted["at_least"].append(row)
+                    predicted["category"].append(classes[int(np.argmax(cats))])
+                progress.advance(task, len(chunk))
+    except FileNotFoundError:
+        raise AmendsError(f"no such data file: {data}") from None
+    except ValueError as exc:
+        raise AmendsError(str(exc)) from None
+    y = truth["complaint"]
+    pred = [int(p >= thresholds.complaint) for p in predicted["p"]]
+    figures = {"complaint": metrics.head_metrics(y, pred, [0, 1])}
+    both = [i for i, t in enumerate(y) if t and pred[i]]
+    sev = [i for i in both if truth["severity"][i] in SEVERITIES]
+    figures["severity"] = metrics.head_metrics(
+        [truth["severity"][i] for i in sev], [severity_from(predicted["at_least"][i], thresholds) for i in sev], list(SEVERITIES))
+    cat = [i for i in both if truth["category"][i] in CATEGORIES]
+    figures["category"] = metrics.head_metrics(
+        [truth["category"][i] for i in cat], [predicted["category"][i] for i in cat], list(CATEGORIES))
+    console.print(f"Model {classifier.version} on {data}: {len(y):,} records, threshold {thresholds.complaint}")
+    print_figures(figures)
+    table = Table("threshold", "precision", "recall", "F1", "flagged", title="complaint head by threshold", title_justify="left")
+    for row in metrics.threshold_table(y, predicted["p"]):
+        table.add_row(f"{row['threshold']:.1f}", f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["flagged"]))
+    console.print(table)
+    if plot:
+        if len(set(y)) < 2:
+            raise AmendsError("a precision-recall curve needs both complaints and non-complaints in the data")
+        metrics.pr_curve_png(y, predicted["p"], Path(plot), f"Complaint head, model {classifier.version}", thresholds.complaint)
+        console.print(f"Precision-recall curve written to {plot}")
+
+
+@click.command()
+@click.argument("message_ids", nargs=-1, type=int)
+@click.option("--all", "everything", is_flag=True, help="Every message from a person, not just those named.")
+@pass_ctx
+@friendly
+def reclassify(ctx: Context, message_ids: tuple[int, ...], everything: bool) -> None:
+    """Classify stored messages again with the active model; earlier results stay as history."""
+    if not message_ids and not everything:
+        raise click.UsageError("name message ids, or pass --all")
+    store = ctx.store
+    classifier = load_classifier(ctx.config)
+    where = "" if everything else f"AND m.id IN ({','.join('?' * len(message_ids))})"
+    rows = list(store.db.query(
+        "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date FROM messages m "
+        f"WHERE m.state = 'parsed' AND m.automated IS NULL AND m.direction = 'in' {where} ORDER BY m.id",
+        [] if everything else list(message_ids)))
+    done = 0
+    for start in range(0, len(rows), CHUNK):
+        done += classify_rows(store, classifier, ctx.config, rows[start : start + CHUNK], utcnow())
+    console.print(f"Reclassified {done} message(s) with model {classifier.version}.")
+
+
+@click.group()
+def model() -> None:
+    """List trained models and choose the active one."""
+
+
+@model.command("list")
+@pass_ctx
+@friendly
+def model_list(ctx: Context) -> None:
+    """Every saved model with its figures; * marks the active one."""
+    model_dir = Path(ctx.config.classifier.model_dir)
+    active = model_dir_version(model_dir)
+    table = Table("", "version", "records", "complaint F1", "severity macro-F1", "category macro-F1", "scikit-learn")
+    for meta_path in sorted(model_dir.glob("*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        m = meta.get("metrics", {})
+        table.add_row("*" if meta["version"] == active else "", meta["version"], str(meta.get("records", "")),
+                      f"{m.get('complaint', {}).get('f1', 0):.3f}", f"{m.get('severity', {}).get('macro_f1', 0):.3f}",
+                      f"{m.get('category', {}).get('macro_f1', 0):.3f}", meta.get("sklearn_version", ""))
+    console.print(table)
+
+
+@model.command("activate")
+@click.argument("version")
+@pass_ctx
+@friendly
+def model_activate(ctx: Context, version: str) -> None:
+    """Use VERSION from now on (the worker picks it up at its next start)."""
+    model_dir = Path(ctx.config.classifier.model_dir)
+    Classifier.load(model_dir / version)  # refuse a model that cannot be loaded
+    activate(model_dir, version)
+    console.print(f"Active model: {version}")
+
+
+COMMANDS = [classify, train, evaluate, reclassify, model]

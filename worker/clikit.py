@@ -1,0 +1,71 @@
+"""What every `amends` command shares: the lazily loaded config and store, errors, output."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+from .config import Config, load_config
+from .errors import AmendsError
+from .store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Context:
+    """Loads the config and opens the store once, on first use, for whichever command runs."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+        self._store: Store | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            setup_logging(self._config.log.level)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.config.store.path)
+        return self._store
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors we raise on purpose into one line and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AmendsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+pass_ctx = click.make_pass_decorator(Context)

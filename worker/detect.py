@@ -1,0 +1,59 @@
+"""The Detect stage: classify each stored message from a person, once, and keep the result.
+
+The classifier itself is pure (``classifiers/``); this stage feeds it stored messages, adds
+what only the store knows (earlier complaints from the same customer) and records the
+outcome with the model version and thresholds used, so every decision can be explained later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from classifiers.escalation import escalate
+from classifiers.features import message_text
+from classifiers.model import Classifier, Thresholds, load_active
+
+from .config import Config
+from .store import Store, iso
+
+log = logging.getLogger(__name__)
+
+
+def thresholds_of(config: Config) -> Thresholds:
+    c = config.classifier
+    return Thresholds(
+        complaint=c.complaint_threshold, medium=c.severity_medium, high=c.severity_high,
+        critical=c.severity_critical, rule_floor=c.rule_floor,
+    )
+
+
+def load_classifier(config: Config) -> Classifier:
+    return load_active(Path(config.classifier.model_dir))
+
+
+def classify_rows(store: Store, classifier: Classifier, config: Config, rows: list[dict], now: datetime) -> int:
+    thresholds = thresholds_of(config)
+    texts = [message_text(r["subject"], r["new_text"] or r["text"]) for r in rows]
+    window = config.classifier.repeat_window_days
+    for row, result in zip(rows, classifier.classify_many(texts, thresholds)):
+        earlier = 0
+        if result.complaint and row["from_addr"] and window:
+            received = datetime.fromisoformat(row["date"]) if row["date"] else now
+            earlier = store.earlier_complaints(row["from_addr"], iso(received - timedelta(days=window)), row["id"])
+        result = escalate(result, earlier, window, row["from_addr"], config.classifier.vip_domains)
+        store.save_classification(row["id"], result.to_json(), asdict(thresholds), now)
+        if result.complaint and result.severity in ("high", "critical"):
+            log.info("message %s: %s %s complaint (P=%.2f)", row["id"], result.severity, result.category,
+                     result.complaint_probability)
+    return len(rows)
+
+
+def classify_pending(store: Store, classifier: Classifier, config: Config, now: datetime) -> int:
+    """Classify every message that needs it, oldest first, in chunks."""
+    done = 0
+    while rows := store.unclassified(limit=500):
+        done += classify_rows(store, classifier, config, rows, now)
+    return done
