@@ -15,6 +15,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/amends model list >/dev/null 2>&1 && test -f var/models/ACTIVE || $(BIN)/amends train
+	$(BIN)/python benchmarks/classify.py
 
 setup: system-deps $(VENV)/.installed
 

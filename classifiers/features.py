@@ -7,6 +7,7 @@ nothing that depends on email formatting.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -34,6 +35,12 @@ _HANDLE = re.compile(r"(?<!\w)@\w+")
 
 def normalise(text: str) -> str:
     """Lower case, with money, time spans, references and links as tokens of their own."""
+    return _normalise(text)
+
+
+# Both vectorizers normalise the same texts one after the other: remember a batch's worth.
+@functools.lru_cache(maxsize=2048)
+def _normalise(text: str) -> str:
     text = _URL.sub(" _link_ ", text)
     text = _HANDLE.sub(" _handle_ ", text)
     text = _MONEY.sub(" _money_ ", text)
@@ -46,13 +53,13 @@ def dense_features(texts) -> np.ndarray:
     """Intensity signals: exclamations, shouting, money, time, repetition, negation, length."""
     rows = []
     for text in texts:
-        letters = [c for c in text if c.isalpha()]
-        caps = sum(1 for c in letters if c.isupper()) / len(letters) if letters else 0.0
+        letters = sum(map(str.isalpha, text))
+        caps = sum(map(str.isupper, text)) / letters if letters else 0.0
         words = max(1, len(text.split()))
         rows.append([
             min(text.count("!"), 5) / 5,
             min(text.count("?"), 5) / 5,
-            caps if len(letters) > 20 else 0.0,
+            caps if letters > 20 else 0.0,
             min(len(_MONEY.findall(text)), 3) / 3,
             min(len(_SPAN.findall(text)), 3) / 3,
             min(len(_REPEAT.findall(text)), 4) / 4,

@@ -158,28 +158,33 @@ class Classifier:
         category = self.parts["category"].predict_proba(X)
         return complaint, at_least, category, X
 
-    def _reasons(self, X_row, head, sign: float, limit: int = 4) -> list[str]:
+    def _reasons(self, row: tuple[np.ndarray, np.ndarray], head, sign: float, limit: int = 4) -> list[str]:
         """The word n-grams that pushed this head's decision hardest, for reviewers."""
-        row = X_row.tocsr()
-        cols = row.indices[(row.indices < self._n_words) & self._readable[np.minimum(row.indices, self._n_words - 1)]]
-        if len(cols) == 0:
+        indices, values = row
+        keep = indices < self._n_words
+        indices, values = indices[keep], values[keep]
+        keep = self._readable[indices]
+        indices, values = indices[keep], values[keep]
+        if len(indices) == 0:
             return []
-        contributions = row[0, cols].toarray().ravel() * head.coef_[0][cols] * sign
-        order = np.argsort(-contributions)
-        return [_display(self._word_names[cols[i]]) for i in order[:limit] if contributions[i] > 0]
+        contributions = values * head.coef_[0][indices] * sign
+        order = np.argsort(-contributions)[:limit]
+        return [_display(self._word_names[indices[i]]) for i in order if contributions[i] > 0]
 
     def classify_many(self, texts: list[str], thresholds: Thresholds) -> list[Classification]:
         if not texts:
             return []
         complaint_p, at_least, category_p, X = self.probabilities(texts)
+        X = X.tocsr()
         categories = self.parts["category"].classes_
         results = []
         for i, text in enumerate(texts):
+            row = (X.indices[X.indptr[i] : X.indptr[i + 1]], X.data[X.indptr[i] : X.indptr[i + 1]])
             hits = critical_hits(text)
             p = float(complaint_p[i])
             is_complaint = p >= thresholds.complaint or (bool(hits) and p >= thresholds.rule_floor)
             if not is_complaint:
-                words = self._reasons(X[i], self.parts["complaint"], -1.0)
+                words = self._reasons(row, self.parts["complaint"], -1.0)
                 results.append(Classification(
                     False, round(p, 4), None, None, None, None,
                     [f"not a complaint: {', '.join(words)}"] if words else [], self.version,
@@ -188,11 +193,11 @@ class Classifier:
             levels = ordinal_probabilities(at_least[i : i + 1])[0]
             severity = severity_from(at_least[i], thresholds)
             reasons = []
-            words = self._reasons(X[i], self.parts["complaint"], 1.0)
+            words = self._reasons(row, self.parts["complaint"], 1.0)
             if words:
                 reasons.append(f"complaint: {', '.join(words)}")
             head = self.parts["severity"][max(0, SEVERITIES.index(severity) - 1)]
-            sev_words = self._reasons(X[i], head, 1.0 if severity != "low" else -1.0, 3)
+            sev_words = self._reasons(row, head, 1.0 if severity != "low" else -1.0, 3)
             if sev_words:
                 reasons.append(f"{severity}: {', '.join(sev_words)}")
             if hits:

@@ -103,8 +103,10 @@ def test_classify_jsonl_streams_and_reports_bad_lines(make_config, model_dir):
     proc.stdin.flush()
     first = json.loads(proc.stdout.readline())  # answered before the input has ended: streaming
     assert first["id"] == 0 and first["complaint"] is True
-    out, _ = proc.communicate("\n".join(lines[520:]) + "\n", timeout=60)
-    rows = [first] + [json.loads(line) for line in out.splitlines()]
+    proc.stdin.write("\n".join(lines[520:]) + "\n")
+    proc.stdin.close()
+    rows = [first] + [json.loads(line) for line in proc.stdout.read().splitlines()]
+    assert proc.wait(timeout=60) == 0
     assert len(rows) == len(lines)
     assert "error" in rows[5] and rows[7] == {"id": "no-text", "error": rows[7]["error"]}
     assert set(rows[0]) == {"id", "complaint", "complaint_probability", "severity", "severity_probabilities", "category", "reasons"}

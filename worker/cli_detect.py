@@ -9,12 +9,11 @@ from itertools import islice
 from pathlib import Path
 
 import click
-import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from classifiers import metrics
-from classifiers.model import CATEGORIES, SEVERITIES, Classifier, activate, model_dir_version, severity_from
+from classifiers.model import CATEGORIES, SEVERITIES, Classifier, activate, model_dir_version
 from classifiers.train import DEFAULT_DATA, read_jsonl, record_text, train as train_model
 
 from .clikit import Context, console, err_console, friendly, pass_ctx
@@ -186,7 +185,7 @@ def evaluate(ctx: Context, data: str, plot: str | None) -> None:
     classifier = load_classifier(ctx.config)
     thresholds = thresholds_of(ctx.config)
     truth: dict[str, list] = {"complaint": [], "severity": [], "category": []}
-    predicted: dict[str, list] = {"p": [], "at_least": [], "category": []}
+    results = []
     try:
         lines = read_jsonl([Path(data)])
         with _progress() as progress:
@@ -195,40 +194,36 @@ def evaluate(ctx: Context, data: str, plot: str | None) -> None:
                 for record in chunk:
                     if "complaint" not in record:
                         raise AmendsError(f"record {record.get('id')} in {data} has no \"complaint\" label")
-                c, a, k, _ = classifier.probabilities([record_text(r) for r in chunk])
-                classes = list(classifier.parts["category"].classes_)
-                for r, p, row, cats in zip(chunk, c, a, k):
-                    truth["complaint"].append(int(bool(r["complaint"])))
-                    truth["severity"].append(r.get("severity"))
-                    truth["category"].append(r.get("category"))
-                    predicted["p"].append(float(p))
-                    predicted["at_least"].append(row)
-                    predicted["category"].append(classes[int(np.argmax(cats))])
+                    truth["complaint"].append(int(bool(record["complaint"])))
+                    truth["severity"].append(record.get("severity"))
+                    truth["category"].append(record.get("category"))
+                # Scored as Amends decides, rules included: what a reviewer would see.
+                results.extend(classifier.classify_many([record_text(r) for r in chunk], thresholds))
                 progress.advance(task, len(chunk))
     except FileNotFoundError:
         raise AmendsError(f"no such data file: {data}") from None
     except ValueError as exc:
         raise AmendsError(str(exc)) from None
     y = truth["complaint"]
-    pred = [int(p >= thresholds.complaint) for p in predicted["p"]]
-    figures = {"complaint": metrics.head_metrics(y, pred, [0, 1])}
-    both = [i for i, t in enumerate(y) if t and pred[i]]
+    scores = [r.complaint_probability for r in results]
+    figures = {"complaint": metrics.head_metrics(y, [int(r.complaint) for r in results], [0, 1])}
+    both = [i for i, t in enumerate(y) if t and results[i].complaint]
     sev = [i for i in both if truth["severity"][i] in SEVERITIES]
     figures["severity"] = metrics.head_metrics(
-        [truth["severity"][i] for i in sev], [severity_from(predicted["at_least"][i], thresholds) for i in sev], list(SEVERITIES))
+        [truth["severity"][i] for i in sev], [results[i].severity for i in sev], list(SEVERITIES))
     cat = [i for i in both if truth["category"][i] in CATEGORIES]
     figures["category"] = metrics.head_metrics(
-        [truth["category"][i] for i in cat], [predicted["category"][i] for i in cat], list(CATEGORIES))
+        [truth["category"][i] for i in cat], [results[i].category for i in cat], list(CATEGORIES))
     console.print(f"Model {classifier.version} on {data}: {len(y):,} records, threshold {thresholds.complaint}")
     print_figures(figures)
     table = Table("threshold", "precision", "recall", "F1", "flagged", title="complaint head by threshold", title_justify="left")
-    for row in metrics.threshold_table(y, predicted["p"]):
+    for row in metrics.threshold_table(y, scores):
         table.add_row(f"{row['threshold']:.1f}", f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["flagged"]))
     console.print(table)
     if plot:
         if len(set(y)) < 2:
             raise AmendsError("a precision-recall curve needs both complaints and non-complaints in the data")
-        metrics.pr_curve_png(y, predicted["p"], Path(plot), f"Complaint head, model {classifier.version}", thresholds.complaint)
+        metrics.pr_curve_png(y, scores, Path(plot), f"Complaint head, model {classifier.version}", thresholds.complaint)
         console.print(f"Precision-recall curve written to {plot}")
 
 
