@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
-from .model import SEVERITIES, Classification
+from .labels import SEVERITIES, Classification
 
 
 def escalate(

@@ -84,7 +84,3 @@ def vectorizer() -> FeatureUnion:
     ])
     dense = Pipeline([("signals", FunctionTransformer(dense_features)), ("scale", MaxAbsScaler())])
     return FeatureUnion([("words", words), ("chars", chars), ("dense", dense)])
-
-
-def message_text(subject: str | None, body: str | None) -> str:
-    return f"{subject or ''}\n{body or ''}".strip()

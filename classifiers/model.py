@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,40 +20,19 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from worker.errors import ModelError
 
-from .features import message_text
+from .labels import (  # noqa: F401  (re-exported for callers that already load the model)
+    CATEGORIES,
+    SEVERITIES,
+    Classification,
+    Thresholds,
+    activate,
+    message_text,
+    model_dir_version,
+)
 from .rules import critical_hits
 
-SEVERITIES = ("low", "medium", "high", "critical")
-CATEGORIES = ("delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other")
 # Our own functions inside the pipeline: the only non-library code a model file may name.
 TRUSTED = ["classifiers.features.dense_features", "classifiers.features.normalise"]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Decision cut-offs, from config: changing them needs no retraining."""
-
-    complaint: float = 0.5
-    medium: float = 0.5
-    high: float = 0.5
-    critical: float = 0.5
-    rule_floor: float = 0.2  # a critical rule hit counts as a complaint from this probability
-
-
-@dataclass
-class Classification:
-    complaint: bool
-    complaint_probability: float
-    severity: str | None
-    severity_probabilities: dict[str, float] | None
-    category: str | None
-    category_probabilities: dict[str, float] | None
-    reasons: list[str] = field(default_factory=list)
-    model_version: str = ""
-    rules: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 _TOKENS = {"_money_": "<amount>", "_span_": "<time span>", "_ref_": "<reference>",
@@ -219,21 +197,8 @@ class Classifier:
         return self.classify_many([message_text(subject, body)], thresholds)[0]
 
 
-def model_dir_version(model_dir: Path) -> str | None:
-    active = model_dir / "ACTIVE"
-    return active.read_text().strip() if active.exists() else None
-
-
 def load_active(model_dir: Path) -> Classifier:
     version = model_dir_version(model_dir)
     if version is None:
         raise ModelError(f"no active model in {model_dir}: run `amends train`")
     return Classifier.load(model_dir / version)
-
-
-def activate(model_dir: Path, version: str) -> None:
-    if not (model_dir / version / "meta.json").exists():
-        raise ModelError(f"no model {version} in {model_dir} (see `amends model list`)")
-    tmp = model_dir / "ACTIVE.tmp"
-    tmp.write_text(version + "\n")
-    tmp.replace(model_dir / "ACTIVE")

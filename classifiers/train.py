@@ -20,7 +20,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.multiclass import OneVsRestClassifier
 
-from .features import message_text, vectorizer
+from .features import vectorizer
+from .labels import message_text
 from .metrics import head_metrics
 from .model import CATEGORIES, SEVERITIES, Classifier, Thresholds, ordinal_probabilities, severity_from
 

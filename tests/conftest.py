@@ -251,3 +251,32 @@ def classifier(model_dir):
     from classifiers.model import load_active
 
     return load_active(model_dir)
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    from worker.dovecot import free_port
+    from worker.smtp_sink import SmtpSink
+
+    sink = SmtpSink(free_port(), directory=tmp_path / "sent-mail").start()
+    yield sink
+    sink.stop()
+
+
+def smtp_toml(sink, model_dir, extra: str = "") -> str:
+    return f"""
+[classifier]
+model_dir = "{model_dir}"
+
+[smtp]
+host = "127.0.0.1"
+port = {sink.port}
+security = "none"
+from_address = "support@example.com"
+from_name = "Example Support"
+message_id_domain = "support.example.com"
+{extra}
+
+[drafts]
+templates_dir = "{ROOT / 'templates' / 'replies'}"
+"""

@@ -17,9 +17,9 @@ from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
-from classifiers.model import model_dir_version
+from classifiers.labels import model_dir_version
 
-from . import cli_detect
+from . import cli_detect, cli_review
 from . import demo as demo_module
 from .clikit import Context, console, err_console, friendly, pass_ctx
 from .errors import AmendsError, NotFound
@@ -45,7 +45,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = Context(config_path)
 
 
-for _command in cli_detect.COMMANDS:
+for _command in [*cli_detect.COMMANDS, *cli_review.COMMANDS]:
     main.add_command(_command)
 
 
@@ -67,7 +67,9 @@ def print_summary(summary: PollSummary) -> None:
     ingest = summary.ingest
     console.print(
         f"Fetched {summary.fetched} message(s): {summary.new} new, {summary.duplicates} already "
-        f"stored; {ingest.automated} automated, {ingest.quarantined} quarantined."
+        f"stored; {ingest.automated} automated, {ingest.quarantined} quarantined; "
+        f"{summary.classified} classified, {summary.drafts.created} draft(s) written, "
+        f"{summary.sending.sent} reply(ies) sent."
     )
 
 
@@ -340,13 +342,15 @@ def quarantine_retry(ctx: Context, message_id: int) -> None:
 
 @main.command()
 @click.option("--reset", is_flag=True, help="Delete the demo database first and start afresh.")
+@click.option("--once", is_flag=True, help="One pass, then stop the servers and exit.")
 @pass_ctx
 @friendly
-def demo(ctx: Context, reset: bool) -> None:
-    """Start a local IMAP server with a seeded support inbox and run the worker on it.
+def demo(ctx: Context, reset: bool, once: bool) -> None:
+    """Run the whole desk locally: demo inbox, worker, review pages and an SMTP sink.
 
-    Uses config/amends.toml (a local demo inbox on 127.0.0.1); it refuses any config that
-    points at another server. Run it twice: the second run stores nothing twice.
+    Uses config/amends.toml (everything on 127.0.0.1); it refuses a config that points at
+    another server. Sent mail lands in var/demo-mail/ as .eml files. Runs until Ctrl-C, or
+    one pass with --once. Run it twice: nothing is stored twice.
     """
     config = ctx.config
     if reset:
@@ -354,20 +358,36 @@ def demo(ctx: Context, reset: bool) -> None:
     if model_dir_version(Path(config.classifier.model_dir)) is None:
         console.print("No classifier model yet: training one on the shipped corpus (about a minute).")
         click.get_current_context().invoke(cli_detect.train, data=(), folds=5, make_active=True)
+    demo_module.ensure_secret_key(config)
     server = demo_module.start_server(config)
+    sink = None
     try:
+        sink = demo_module.start_smtp_sink(config, config.data_dir / "demo-mail")
         count = demo_module.seed(config, server.password)
-        console.print(
-            f"Demo IMAP server on 127.0.0.1:{config.imap.port}; seeded {count} messages "
-            f"into {config.imap.username}'s {config.imap.folders[0]}."
-        )
+        console.print(f"Demo IMAP server on 127.0.0.1:{config.imap.port} with {count} messages; "
+                      f"SMTP sink on 127.0.0.1:{config.smtp.port} writing to {config.data_dir / 'demo-mail'}.")
         print_summary(poll_with_progress(ctx, utcnow()))
+        print_messages(ctx.store.messages(limit=50))
+        pending = ctx.store.drafts(state="pending")
+        console.print(f"{len(pending)} draft(s) waiting for review.")
+        if once:
+            return
+        name, password = demo_module.demo_user(ctx.store, utcnow())
+        stop_web = demo_module.serve_web(config)
+        console.print(f"\nReview pages: {config.web.base_url}/  (user [bold]{name}[/], password [bold]{password}[/])",
+                      markup=True, highlight=False)
+        console.print("Approve a draft there; the worker sends it to the SMTP sink. Ctrl-C stops everything.")
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            Worker(config, ctx.store).run(stop)
+        finally:
+            stop_web()
     finally:
+        if sink is not None:
+            sink.stop()
         server.stop()
-    print_messages(ctx.store.messages(limit=50))
-    console.print(
-        f"Stored in {config.store.path}. Try: amends messages show ID, amends status."
-    )
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from classifiers import metrics
-from classifiers.model import CATEGORIES, SEVERITIES, Classifier, activate, model_dir_version
-from classifiers.train import DEFAULT_DATA, read_jsonl, record_text, train as train_model
+from classifiers.labels import CATEGORIES, SEVERITIES, activate, model_dir_version
 
 from .clikit import Context, console, err_console, friendly, pass_ctx
 from .detect import classify_rows, load_classifier, thresholds_of
@@ -41,6 +39,8 @@ def _subject_and_text(data: bytes) -> tuple[str, str]:
 
 
 def _line_text(record: dict) -> str:
+    from classifiers.train import record_text
+
     if "text" not in record and "body" not in record and "subject" not in record:
         raise ValueError('needs "text", or "subject" and "body"')
     return record_text(record)
@@ -113,6 +113,8 @@ def _read(path: str) -> bytes:
 
 
 def _records(paths: tuple[str, ...]) -> list[dict]:
+    from classifiers.train import read_jsonl
+
     try:
         return list(read_jsonl(Path(p) for p in paths))
     except FileNotFoundError as exc:
@@ -154,6 +156,8 @@ def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | N
     Figures come from a group K-fold: each record is predicted by a model that never saw its
     scenario. Training is seeded: the same data gives the same model and figures.
     """
+    from classifiers.train import DEFAULT_DATA, train as train_model
+
     records = _records(data or (str(DEFAULT_DATA),))
     model_dir = Path(ctx.config.classifier.model_dir)
     with _progress() as progress:
@@ -182,6 +186,9 @@ def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | N
 @friendly
 def evaluate(ctx: Context, data: str, plot: str | None) -> None:
     """Measure the active model on labelled data: precision, recall, F1, confusion, thresholds."""
+    from classifiers import metrics
+    from classifiers.train import read_jsonl, record_text
+
     classifier = load_classifier(ctx.config)
     thresholds = thresholds_of(ctx.config)
     truth: dict[str, list] = {"complaint": [], "severity": [], "category": []}
@@ -277,6 +284,8 @@ def model_list(ctx: Context) -> None:
 @friendly
 def model_activate(ctx: Context, version: str) -> None:
     """Use VERSION from now on (the worker picks it up at its next start)."""
+    from classifiers.model import Classifier
+
     model_dir = Path(ctx.config.classifier.model_dir)
     Classifier.load(model_dir / version)  # refuse a model that cannot be loaded
     activate(model_dir, version)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 
@@ -96,6 +96,110 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password_env: str = "AMENDS_SMTP_PASSWORD"
+    from_address: str = "support@example.com"
+    from_name: str = "Example Support"
+    message_id_domain: str = "support.example.com"
+    timeout_seconds: int = 30
+    max_attempts: int = 8
+    retry_max_seconds: int = 3600
+    provider_saves_sent: bool = False
+    verify_certificates: bool = True
+
+    def validate(self, path: str) -> None:
+        _choice(path, "smtp.security", self.security, ("ssl", "starttls", "none"))
+        _range(path, "smtp.port", self.port, 1, 65535)
+        _range(path, "smtp.max_attempts", self.max_attempts, 1, 100)
+        if self.from_address.count("@") != 1:
+            raise ConfigError(path, "smtp.from_address", f"not an email address: {self.from_address!r}")
+
+
+DEFAULT_REMEDIES: dict[str, dict[str, str]] = {
+    "delivery": {"low": "free delivery on your next order",
+                 "medium": "a refund of the delivery charge and free delivery on your next order",
+                 "high": "a full refund of the delivery charge and a 20% credit on your account",
+                 "critical": "a call from our operations manager within 2 hours, and a full refund"},
+    "billing": {"low": "a 10% credit on your next bill",
+                "medium": "a 15% credit on your next bill",
+                "high": "a month's service free of charge",
+                "critical": "a call from our billing manager within 2 hours, and two months free"},
+    "defect": {"low": "a 10% voucher for your next order",
+               "medium": "a free replacement sent by express delivery",
+               "high": "an express replacement and a full refund, so you keep both",
+               "critical": "a call from our quality manager within 2 hours, and a full refund"},
+    "outage": {"low": "a credit for the time the service was down",
+               "medium": "a week's credit on your account",
+               "high": "a month's service free of charge",
+               "critical": "a call from our technical lead within 2 hours, and a month free"},
+    "staff": {"low": "a 10% voucher as an apology",
+              "medium": "a 15% voucher as an apology",
+              "high": "a call from the team leader within 24 hours, and a 25% credit",
+              "critical": "a call from our head of customer service within 2 hours"},
+    "account": {"low": "priority support for the next month",
+                "medium": "priority support for the next three months",
+                "high": "a month's service free of charge, and a call within 24 hours",
+                "critical": "a call from our accounts manager within 2 hours"},
+    "privacy": {"low": "a direct contact in our data protection team",
+                "medium": "a direct contact in our data protection team",
+                "high": "a call from our data protection officer within 24 hours",
+                "critical": "a call from our data protection officer within 2 hours"},
+    "other": {"low": "a 10% voucher for your next visit",
+              "medium": "a 15% voucher for your next visit",
+              "high": "a call from the manager responsible within 24 hours",
+              "critical": "a call from our head of customer service within 2 hours"},
+}
+SEVERITY_LEVELS = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class DraftsConfig:
+    templates_dir: str = "templates/replies"
+    company: str = "Example"
+    team_name: str = "The Example support team"
+    timezone: str = "UTC"
+    answer_within_hours: dict[str, int] = field(
+        default_factory=lambda: {"low": 48, "medium": 24, "high": 8, "critical": 2}
+    )
+    remedies: dict[str, dict[str, str]] = field(default_factory=lambda: DEFAULT_REMEDIES)
+
+    def validate(self, path: str) -> None:
+        for level in SEVERITY_LEVELS:
+            if level not in self.answer_within_hours:
+                raise ConfigError(path, f"drafts.answer_within_hours.{level}", "is missing")
+        for category, by_level in self.remedies.items():
+            for level in by_level:
+                if level not in SEVERITY_LEVELS:
+                    raise ConfigError(path, f"drafts.remedies.{category}.{level}", f"must be one of {', '.join(SEVERITY_LEVELS)}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(path, "drafts.timezone", f"unknown time zone {self.timezone!r}") from None
+
+    def remedy(self, category: str | None, severity: str | None) -> str | None:
+        """Config overrides the defaults one entry at a time."""
+        if not category or not severity:
+            return None
+        return self.remedies.get(category, {}).get(severity) or DEFAULT_REMEDIES.get(category, {}).get(severity)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    base_url: str = "http://127.0.0.1:8025"
+    secret_key_env: str = "AMENDS_SECRET_KEY"
+    session_hours: int = 12
+
+    def validate(self, path: str) -> None:
+        _range(path, "web.port", self.port, 1, 65535)
+
+
+@dataclass(frozen=True)
 class LogConfig:
     level: str = "INFO"
 
@@ -111,10 +215,19 @@ class Config:
     threading: ThreadingConfig = field(default_factory=ThreadingConfig)
     guard: GuardConfig = field(default_factory=GuardConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    drafts: DraftsConfig = field(default_factory=DraftsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def imap_password(self) -> str:
         return _secret(self.path, "imap.password_env", self.imap.password_env)
+
+    def smtp_password(self) -> str | None:
+        return _secret(self.path, "smtp.password_env", self.smtp.password_env) if self.smtp.username else None
+
+    def secret_key(self) -> str:
+        return _secret(self.path, "web.secret_key_env", self.web.secret_key_env)
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -122,6 +235,7 @@ class Config:
         own = {a.lower() for a in self.guard.own_addresses}
         if "@" in self.imap.username:
             own.add(self.imap.username.lower())
+        own.add(self.smtp.from_address.lower())
         return frozenset(own)
 
     @property
@@ -151,9 +265,7 @@ def _coerce(path: str, key: str, value: object, hint: object) -> object:
         if not isinstance(value, dict):
             raise ConfigError(path, key, f"expected a table, got {type(value).__name__}")
         _, value_hint = typing.get_args(hint)
-        return types.MappingProxyType(
-            {k: _coerce(path, f"{key}.{k}", v, value_hint) for k, v in value.items()}
-        )
+        return {k: _coerce(path, f"{key}.{k}", v, value_hint) for k, v in value.items()}
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     expected = hint if isinstance(hint, type) else object

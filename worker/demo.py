@@ -7,7 +7,11 @@ real mailbox even when pointed at a production config by mistake.
 from __future__ import annotations
 
 import os
+import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import imapclient
@@ -16,6 +20,9 @@ from . import demo_mail
 from .config import Config
 from .dovecot import Dovecot
 from .errors import AmendsError
+from .smtp_sink import SmtpSink
+from .store import Store
+from .users import add_user
 
 DEMO_PASSWORD = "demo-password"
 
@@ -30,10 +37,11 @@ class DemoServer:
 
 
 def start_server(config: Config) -> DemoServer:
-    if config.imap.host not in ("127.0.0.1", "localhost") or config.imap.security != "none":
+    local = ("127.0.0.1", "localhost")
+    if config.imap.host not in local or config.imap.security != "none" or config.smtp.host not in local:
         raise AmendsError(
             f"amends demo runs its own IMAP server on 127.0.0.1, but {config.path} points at "
-            f"{config.imap.host} ({config.imap.security}); use the demo config "
+            f"{config.imap.host} / {config.smtp.host}; use the demo config "
             "config/amends.toml or one with host = \"127.0.0.1\" and security = \"none\""
         )
     password = os.environ.setdefault(config.imap.password_env, DEMO_PASSWORD)
@@ -62,6 +70,43 @@ def seed(config: Config, password: str) -> int:
         for i, raw in enumerate(mails):
             client.append(folder, raw, flags=(b"\\Seen",) if i % 4 == 3 else ())
     return len(mails)
+
+
+def start_smtp_sink(config: Config, directory: Path) -> SmtpSink:
+    try:
+        return SmtpSink(config.smtp.port, directory=directory).start()
+    except (OSError, RuntimeError) as exc:
+        raise AmendsError(
+            f"could not start the demo SMTP sink on port {config.smtp.port} (change smtp.port in {config.path}): {exc}"
+        ) from None
+
+
+def demo_user(store: Store, now: datetime) -> tuple[str, str]:
+    """A 'demo' reviewer with a fresh password each run, printed for the person at the keyboard."""
+    password = secrets.token_urlsafe(12)
+    if store.user("demo"):
+        from werkzeug.security import generate_password_hash
+
+        store.set_password("demo", generate_password_hash(password, method="scrypt"))
+    else:
+        add_user(store, "demo", password, True, now)
+    return "demo", password
+
+
+def ensure_secret_key(config: Config) -> None:
+    os.environ.setdefault(config.web.secret_key_env, secrets.token_urlsafe(32))
+
+
+def serve_web(config: Config) -> Callable[[], None]:
+    """The review pages in a background thread; returns the function that stops them."""
+    from waitress import create_server
+
+    from .web import create_app
+
+    server = create_server(create_app(config), host=config.web.host, port=config.web.port, threads=4)
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    return server.close
 
 
 def reset_store(config: Config) -> None:

@@ -12,9 +12,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from classifiers.escalation import escalate
-from classifiers.features import message_text
-from classifiers.model import Classifier, Thresholds, load_active
+from classifiers.labels import Thresholds, message_text
+
+if TYPE_CHECKING:
+    from classifiers.model import Classifier
 
 from .config import Config
 from .store import Store, iso
@@ -30,11 +34,13 @@ def thresholds_of(config: Config) -> Thresholds:
     )
 
 
-def load_classifier(config: Config) -> Classifier:
+def load_classifier(config: Config) -> "Classifier":
+    from classifiers.model import load_active  # scikit-learn: loaded only when classifying
+
     return load_active(Path(config.classifier.model_dir))
 
 
-def classify_rows(store: Store, classifier: Classifier, config: Config, rows: list[dict], now: datetime) -> int:
+def classify_rows(store: Store, classifier: "Classifier", config: Config, rows: list[dict], now: datetime) -> int:
     thresholds = thresholds_of(config)
     texts = [message_text(r["subject"], r["new_text"] or r["text"]) for r in rows]
     window = config.classifier.repeat_window_days
@@ -51,7 +57,7 @@ def classify_rows(store: Store, classifier: Classifier, config: Config, rows: li
     return len(rows)
 
 
-def classify_pending(store: Store, classifier: Classifier, config: Config, now: datetime) -> int:
+def classify_pending(store: Store, classifier: "Classifier", config: Config, now: datetime) -> int:
     """Classify every message that needs it, oldest first, in chunks."""
     done = 0
     while rows := store.unclassified(limit=500):

@@ -15,14 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .config import Config
-from classifiers.model import Classifier
+from typing import TYPE_CHECKING
 
 from .detect import classify_pending, load_classifier
 from .errors import MailboxError, ModelError
 from .inbox import TRANSIENT, Inbox
+from .outbox import Sender, SendSummary
+from .review import DraftCounts, draft_pending
 from .ingest import IngestCounts, process_messages, process_pending
 from .parse import sniff_message_id
 from .store import Store, utcnow
+
+if TYPE_CHECKING:
+    from classifiers.model import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,8 @@ class PollSummary:
     folders: dict[str, int] = field(default_factory=dict)
     ingest: IngestCounts = field(default_factory=IngestCounts)
     classified: int = 0
+    drafts: DraftCounts = field(default_factory=DraftCounts)
+    sending: SendSummary = field(default_factory=SendSummary)
 
 
 class Backoff:
@@ -62,7 +69,7 @@ class Worker:
         store: Store,
         inbox: Inbox | None = None,
         progress: Progress | None = None,
-        classifier: Classifier | None = None,
+        classifier: "Classifier | None" = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -70,9 +77,10 @@ class Worker:
         self.progress = progress
         self._classifier = classifier
         self._model_warned = False
+        self.sender = Sender(config, store, self.inbox)
 
     @property
-    def classifier(self) -> Classifier | None:
+    def classifier(self) -> "Classifier | None":
         """Loaded on first use; without a model, messages wait unclassified (warned once)."""
         if self._classifier is None:
             try:
@@ -135,8 +143,11 @@ class Worker:
         return classify_pending(self.store, classifier, self.config, now) if classifier else 0
 
     def tick(self, now: datetime) -> PollSummary:
+        """One pass of every stage: listen, detect, draft, send what people approved."""
         summary = self.poll(now)
         summary.classified = self.detect(now)
+        summary.drafts = draft_pending(self.store, self.config, now)
+        summary.sending = self.sender.send_due(now)
         return summary
 
     # -- forever --------------------------------------------------------------------------

@@ -97,4 +97,86 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX classifications_message ON classifications (message_pk);
         """,
     ),
+    (
+        3,
+        "users, drafts, outbox, audit log, label corrections",
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            last_login_at TEXT
+        );
+
+        CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            message_pk INTEGER NOT NULL REFERENCES messages (id),
+            state TEXT NOT NULL,
+            to_addr TEXT NOT NULL,
+            to_name TEXT,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            rendered_body TEXT NOT NULL,
+            severity TEXT,
+            category TEXT,
+            template TEXT,
+            error TEXT,
+            previous_draft_id INTEGER REFERENCES drafts (id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            edited_by TEXT,
+            decided_by TEXT,
+            decided_at TEXT,
+            reject_reason TEXT,
+            sent_at TEXT
+        );
+        CREATE INDEX drafts_state ON drafts (state, severity);
+        CREATE INDEX drafts_conversation ON drafts (conversation_id);
+        CREATE UNIQUE INDEX drafts_one_per_message ON drafts (message_pk);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL DEFAULT 'reply',
+            draft_id INTEGER REFERENCES drafts (id),
+            conversation_id INTEGER REFERENCES conversations (id),
+            message_id TEXT NOT NULL UNIQUE,
+            to_addr TEXT NOT NULL,
+            raw BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued',
+            stage TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            filed_at TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id INTEGER,
+            detail TEXT
+        );
+        CREATE INDEX audit_object ON audit_log (object_type, object_id);
+
+        CREATE TABLE label_corrections (
+            id INTEGER PRIMARY KEY,
+            message_pk INTEGER NOT NULL REFERENCES messages (id),
+            corrected_by TEXT NOT NULL,
+            complaint INTEGER NOT NULL,
+            severity TEXT,
+            category TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX label_corrections_message ON label_corrections (message_pk);
+        """,
+    ),
 ]

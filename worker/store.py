@@ -11,33 +11,20 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import sqlite_utils
 
 from .errors import NotFound
 from .migrations import MIGRATIONS
+from .store_base import StoreBase, iso, to_json, utcnow
+from .store_outbox import OutboxQueries
+from .store_review import ReviewQueries
 
-
-def iso(dt: datetime | None) -> str | None:
-    """UTC, second precision: strings that sort like the instants they name."""
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+__all__ = ["Fetched", "Store", "iso", "message_key", "utcnow"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +45,7 @@ def message_key(raw: bytes, message_id: str | None) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-class Store:
+class Store(ReviewQueries, OutboxQueries, StoreBase):
     def __init__(self, db: sqlite_utils.Database, path: str) -> None:
         self.db = db
         self.path = path
@@ -79,21 +66,6 @@ class Store:
 
     def close(self) -> None:
         self.db.conn.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE: take the write lock up front so two writers never deadlock."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- schema -------------------------------------------------------------------------
 
@@ -153,10 +125,6 @@ class Store:
                 )
 
     # -- raw intake ---------------------------------------------------------------------------
-
-    def _exec(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
-        """sqlite3 directly: sqlite-utils' wrapper costs more than the query on hot paths."""
-        return self.db.conn.execute(sql, params)
 
     def store_batch(
         self,
@@ -327,8 +295,8 @@ class Store:
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     pk, result["model_version"], int(result["complaint"]), result["complaint_probability"],
-                    result["severity"], _json(result["severity_probabilities"]), result["category"],
-                    _json(result["category_probabilities"]), _json(result["reasons"]), _json(thresholds), iso(now),
+                    result["severity"], to_json(result["severity_probabilities"]), result["category"],
+                    to_json(result["category_probabilities"]), to_json(result["reasons"]), to_json(thresholds), iso(now),
                 ],
             )
             return cursor.lastrowid

@@ -1,0 +1,60 @@
+"""The labels, decisions and thresholds Amends speaks in: light, no scikit-learn import.
+
+Everything that only needs to name a severity or read a decision imports from here, so that
+commands which never classify (sending, the review pages) start fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SEVERITIES = ("low", "medium", "high", "critical")
+CATEGORIES = ("delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Decision cut-offs, from config: changing them needs no retraining."""
+
+    complaint: float = 0.5
+    medium: float = 0.5
+    high: float = 0.5
+    critical: float = 0.5
+    rule_floor: float = 0.2  # a critical rule hit counts as a complaint from this probability
+
+
+@dataclass
+class Classification:
+    complaint: bool
+    complaint_probability: float
+    severity: str | None
+    severity_probabilities: dict[str, float] | None
+    category: str | None
+    category_probabilities: dict[str, float] | None
+    reasons: list[str] = field(default_factory=list)
+    model_version: str = ""
+    rules: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def message_text(subject: str | None, body: str | None) -> str:
+    return f"{subject or ''}\n{body or ''}".strip()
+
+
+def model_dir_version(model_dir: Path) -> str | None:
+    """The active version: ``ACTIVE`` in the model directory names it."""
+    active = model_dir / "ACTIVE"
+    return active.read_text().strip() if active.exists() else None
+
+
+def activate(model_dir: Path, version: str) -> None:
+    from worker.errors import ModelError
+
+    if not (model_dir / version / "meta.json").exists():
+        raise ModelError(f"no model {version} in {model_dir} (see `amends model list`)")
+    tmp = model_dir / "ACTIVE.tmp"
+    tmp.write_text(version + "\n")
+    tmp.replace(model_dir / "ACTIVE")

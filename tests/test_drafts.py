@@ -1,0 +1,171 @@
+"""Drafting: the recovery steps in order, remedies from config, safe headers, threading."""
+
+from datetime import datetime, timezone
+from email import message_from_bytes
+from email.policy import default
+
+import pytest
+
+from worker.config import parse_config
+from worker.context import build_context, complaint_sentence, first_name, references
+from worker.drafts import TemplateError, deadline_text, environment, render_draft, render_reply
+from worker.mime import HeaderError, build_reply, reply_references, reply_subject
+from worker.parse import parse_message
+
+from .conftest import ROOT, eml
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
+CONFIG = parse_config('[imap]\nusername = "support@example.com"\n[drafts]\ntimezone = "Europe/London"\n')
+ENV = environment(ROOT / "templates" / "replies")
+STEPS = ["Hi ", "Thank you for writing", "sorry", "As I understand it", "That's on us", "I will get back to you by",
+         "we would like to offer you", "just reply to this email", "Thank you for giving us the chance"]
+
+
+def draft_for(name, severity="medium", category="delivery", config=CONFIG):
+    msg = parse_message(eml(name))
+    ctx = build_context(msg.subject, msg.new_text, msg.from_name, msg.signature)
+    return render_draft(ENV, config, ctx, severity, category, NOW)
+
+
+@pytest.mark.parametrize("severity", ["low", "medium", "high", "critical"])
+@pytest.mark.parametrize("category", ["delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other"])
+def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
+    body = draft_for("gmail_complaint_delivery.eml", severity, category)
+    positions = [body.find(step) for step in STEPS]
+    assert -1 not in positions, (severity, category, body)
+    assert positions == sorted(positions)
+
+
+def test_apology_and_extra_scale_with_severity():
+    low, critical = draft_for("gmail_complaint_delivery.eml", "low"), draft_for("gmail_complaint_delivery.eml", "critical")
+    assert "small thank-you" in low and "truly sorry" in critical
+    assert "call from our operations manager within 2 hours" in critical
+
+
+def test_remedies_come_from_config():
+    config = parse_config('[imap]\nusername = "s@example.com"\n[drafts.remedies.delivery]\nhigh = "a bunch of flowers"\n')
+    assert "we would like to offer you a bunch of flowers." in draft_for("gmail_complaint_delivery.eml", "high", config=config)
+    assert "free delivery on your next order" in draft_for("gmail_complaint_delivery.eml", "low", config=config)
+
+
+def test_the_draft_uses_the_customers_own_words_and_references():
+    body = draft_for("outlook_reply_original_message.eml", "high", "billing")
+    assert body.startswith("Hi Mark,")
+    assert "invoice INV-2026-0932" in body
+    assert '"We have now been charged twice for invoice INV-2026-0932' in body
+
+
+@pytest.mark.parametrize("display, signature, text, expected", [
+    ("Sarah Whitfield", "", "", "Sarah"),
+    ("Henderson, Mark", "", "", "Mark"),
+    ("MARIA LOPEZ", "", "", "Maria"),
+    (None, "Kind regards,\nMaria Lopez\nPractice Manager", "", "Maria"),
+    ("support@example.com", "", "", None),
+    (None, "", "my order is late", None),
+    ("Dr. Amara Okafor", "", "", "Amara"),
+])
+def test_first_name(display, signature, text, expected):
+    assert first_name(display, signature, text) == expected
+
+
+def test_neutral_greeting_when_no_name_is_known():
+    ctx = build_context("late", "My order is late.", None)
+    assert ctx.greeting_name == "there"
+
+
+def test_key_sentence_and_references():
+    text = "Hello,\n\nI love your shop usually.\nBut order #48213 has still not\narrived after two weeks.\n\nThanks"
+    assert complaint_sentence(text) == "But order #48213 has still not arrived after two weeks."
+    assert references("ticket 55102, Order #48213 and booking ABX-2231") == ("ticket 55102", "order #48213", "booking ABX-2231")
+
+
+def test_deadline_reads_like_a_person():
+    assert deadline_text(NOW, 2, "Europe/London") == "11am today"
+    assert deadline_text(NOW, 24, "Europe/London") == "9am tomorrow"
+    assert deadline_text(NOW, 48, "Europe/London") == "Wednesday 25 November"
+
+
+def test_misspelt_template_variable_is_an_error_not_a_hole(tmp_path):
+    (tmp_path / "delivery.txt.j2").write_text("Hi {{ customer.greting_name }}")
+    with pytest.raises(TemplateError, match="delivery.txt.j2.*greting_name"):
+        render_draft(environment(tmp_path), CONFIG, build_context("x", "late", "Ann"), "low", "delivery", NOW)
+
+
+def test_templates_run_in_the_sandbox(tmp_path):
+    (tmp_path / "delivery.txt.j2").write_text("{{ customer.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(TemplateError, match="sandbox forbids|unsafe|attribute"):
+        render_draft(environment(tmp_path), CONFIG, build_context("x", "late", "Ann"), "low", "delivery", NOW)
+
+
+def test_template_syntax_error_names_file_and_line(tmp_path):
+    (tmp_path / "delivery.txt.j2").write_text("line one\n{% if %}")
+    with pytest.raises(TemplateError, match="delivery.txt.j2 line 2"):
+        render_draft(environment(tmp_path), CONFIG, build_context("x", "late", "Ann"), "low", "delivery", NOW)
+
+
+def test_signed_reply_escapes_html_and_signs_with_the_reviewer():
+    reply = render_reply(ENV, CONFIG, "Hi <b>Ann</b>,\n\n<script>alert(1)</script> & more", "Tom Baker", "Re: <x>")
+    assert reply.text.rstrip().endswith("Tom Baker\nThe Example support team")
+    assert "<script>" not in reply.html and "&lt;script&gt;" in reply.html and "&lt;b&gt;Ann" in reply.html
+    assert "<title>Re: &lt;x&gt;</title>" in reply.html
+
+
+@pytest.mark.parametrize("original, expected", [
+    ("Order late", "Re: Order late"),
+    ("Re: Order late", "Re: Order late"),
+    ("RE: Re: AW: Order late", "Re: Order late"),
+    ("Re[2]: Order late", "Re: Order late"),
+    ("", "Re: your message"),
+    ("Hello\r\nBcc: victim@example.com", "Re: Hello Bcc: victim@example.com"),
+])
+def test_reply_subject_never_stacks_and_never_breaks_lines(original, expected):
+    assert reply_subject(original) == expected
+
+
+def test_references_are_trimmed_keeping_first_and_last():
+    refs = [f"m{i}@x" for i in range(20)]
+    chain = reply_references(refs, "last@x")
+    assert len(chain) == 10 and chain[0] == "m0@x" and chain[-1] == "last@x"
+
+
+def _reply(**overrides):
+    values = dict(to_name="Sarah Whitfield", to_addr="sarah@example.net", from_name="Example Support",
+                  from_addr="support@example.com", subject="Re: Order late", in_reply_to="orig@mail.gmail.com",
+                  references=["first@x", "orig@mail.gmail.com"], text="Hello", html="<p>Hello</p>",
+                  message_id="reply-1@support.example.com", date=NOW)
+    values.update(overrides)
+    return message_from_bytes(build_reply(**values).raw, policy=default)
+
+
+def test_reply_threads_into_the_conversation():
+    msg = _reply()
+    assert msg["In-Reply-To"] == "<orig@mail.gmail.com>"
+    assert msg["References"] == "<first@x> <orig@mail.gmail.com>"
+    assert msg["Message-ID"] == "<reply-1@support.example.com>"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_reply_to_a_real_client_message_threads_back(tmp_path):
+    original = parse_message(eml("apple_mail_reply.eml"))
+    msg = _reply(in_reply_to=original.message_id, references=reply_references(original.references, original.message_id))
+    assert msg["In-Reply-To"] == f"<{original.message_id}>"
+    assert msg["References"].split()[-1] == f"<{original.message_id}>"
+    assert parse_message(msg.as_bytes()).thread_ids()[0] == original.message_id
+
+
+@pytest.mark.parametrize("field, value", [
+    ("to_name", "Evil\r\nBcc: victim@example.com"),
+    ("subject", "Re: hi\nBcc: victim@example.com"),
+    ("to_name", "Ann\x00\x1b[31m"),
+])
+def test_header_injection_is_impossible(field, value):
+    raw = _reply(**{field: value}).as_bytes()
+    headers = raw.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in headers and b"\x00" not in headers and b"\x1b" not in headers
+
+
+@pytest.mark.parametrize("addr", ["a@b@c", "victim@example.com\r\nBcc: x@y", "<a@b.c>", "no-at-sign"])
+def test_bad_recipient_addresses_are_refused(addr):
+    with pytest.raises(HeaderError):
+        _reply(to_addr=addr)

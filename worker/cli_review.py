@@ -1,0 +1,151 @@
+"""`amends drafts`, `send`, `user` and `web`: the review side on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich import box
+from rich.table import Column, Table
+
+from .clikit import Context, console, friendly, pass_ctx
+from .inbox import Inbox
+from .outbox import Sender
+from .review import approve, carried_edits, edits_diff, get_draft, reject
+from .store import utcnow
+from .users import add_user
+
+DRAFT_STATES = ["pending", "approved", "sent", "rejected", "superseded", "failed"]
+
+
+@click.group()
+def drafts() -> None:
+    """Review drafted replies: list, show, approve, reject."""
+
+
+@drafts.command("list")
+@click.option("--state", type=click.Choice(DRAFT_STATES), help="Only drafts in this state.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@pass_ctx
+@friendly
+def drafts_list(ctx: Context, state: str | None, as_json: bool) -> None:
+    """Drafts, worst first then oldest: the review queue."""
+    rows = ctx.store.drafts(state=state)
+    for row in rows:
+        message = ctx.store.message(row["message_pk"])
+        row["message_id"] = message["message_id"] if message else None
+        row["to"] = row.pop("to_addr")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table(
+        Column("id", justify="right", no_wrap=True, min_width=3), Column("state", no_wrap=True),
+        Column("severity", no_wrap=True), Column("category", no_wrap=True),
+        Column("to", no_wrap=True, overflow="ellipsis", max_width=22),
+        Column("subject", no_wrap=True, overflow="ellipsis", max_width=30),
+        Column("created", no_wrap=True, min_width=11), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+    )
+    for row in rows:
+        table.add_row(str(row["id"]), row["state"], row["severity"] or "", row["category"] or "", row["to"],
+                      row["subject"], (row["created_at"] or "")[5:16].replace("T", " "))
+    console.print(table)
+
+
+@drafts.command("show")
+@click.argument("draft_id", type=int)
+@pass_ctx
+@friendly
+def drafts_show(ctx: Context, draft_id: int) -> None:
+    """One draft: what it answers, its text, and any edits."""
+    draft = get_draft(ctx.store, draft_id)
+    for label, key in [("State", "state"), ("To", "to_addr"), ("Subject", "subject"), ("Severity", "severity"),
+                       ("Category", "category"), ("Decided by", "decided_by"), ("Rejected because", "reject_reason"),
+                       ("Error", "error")]:
+        if draft.get(key):
+            console.print(f"[bold]{label}:[/] {draft[key]}", markup=True, highlight=False)
+    console.rule("reply")
+    console.print(draft["body"], markup=False, highlight=False)
+    for title, diff in (("your edits", edits_diff(draft)), ("edits on the draft this replaced", carried_edits(ctx.store, draft))):
+        if diff:
+            console.rule(title)
+            console.print(diff, markup=False, highlight=False)
+
+
+@drafts.command("approve")
+@click.argument("draft_id", type=int)
+@click.option("--by", required=True, help="Your name: it signs the reply and goes into the audit log.")
+@click.option("--body-file", type=click.Path(exists=True, dir_okay=False), help="Send this text instead of the draft.")
+@pass_ctx
+@friendly
+def drafts_approve(ctx: Context, draft_id: int, by: str, body_file: str | None) -> None:
+    """Approve a draft; `amends run` (or `amends send --once`) sends it, exactly once."""
+    body = Path(body_file).read_text(encoding="utf-8") if body_file else None
+    outbox_id = approve(ctx.store, ctx.config, draft_id, by, utcnow(), body=body)
+    console.print(f"Draft {draft_id} approved; queued as outbox message {outbox_id}.")
+
+
+@drafts.command("reject")
+@click.argument("draft_id", type=int)
+@click.option("--by", required=True, help="Your name, for the audit log.")
+@click.option("--reason", required=True, help="Why: it is kept and shown to the team.")
+@pass_ctx
+@friendly
+def drafts_reject(ctx: Context, draft_id: int, by: str, reason: str) -> None:
+    """Reject a draft; nothing is sent."""
+    reject(ctx.store, draft_id, by, reason, utcnow())
+    console.print(f"Draft {draft_id} rejected.")
+
+
+@click.command()
+@click.option("--once", is_flag=True, required=True, help="Send what is due and exit (the only mode).")
+@pass_ctx
+@friendly
+def send(ctx: Context, once: bool) -> None:
+    """Send approved replies that are due, each exactly once, and exit."""
+    inbox = Inbox(ctx.config)
+    with inbox:
+        summary = Sender(ctx.config, ctx.store, inbox).send_due(utcnow())
+    console.print(f"Sent {summary.sent}, retrying {summary.retried}, failed {summary.failed}.")
+
+
+@click.group()
+def user() -> None:
+    """People who may use the review pages."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May also tune thresholds and edit settings.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Prompted when not given (safer: not in your shell history).")
+@pass_ctx
+@friendly
+def user_add(ctx: Context, name: str, admin: bool, password: str) -> None:
+    """Add a user; the password is stored as a scrypt hash."""
+    add_user(ctx.store, name, password, admin, utcnow())
+    console.print(f"User {name} added{' (admin)' if admin else ''}.")
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: web.host, 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default: web.port).")
+@pass_ctx
+@friendly
+def web(ctx: Context, host: str | None, port: int | None) -> None:
+    """Serve the review pages (login required) until Ctrl-C."""
+    from waitress import serve
+
+    from .web import create_app
+
+    config = ctx.config
+    app = create_app(config)
+    host = host or config.web.host
+    port = port or config.web.port
+    console.print(f"Review pages on http://{host}:{port}/ (Ctrl-C to stop)")
+    sys.stdout.flush()
+    serve(app, host=host, port=port, threads=4, ident="amends")
+
+
+COMMANDS = [drafts, send, user, web]

@@ -1,0 +1,229 @@
+"""The SMTP edge: every approved message is sent once, and only once.
+
+The bytes and the Message-ID are in the outbox before any SMTP call. Sending walks a row
+through states, committing each before the next side effect:
+
+    queued --(stage: connect)--> sending --(354, stage: data)--> body, SMTP 250 --> sent --> filed in Sent
+
+A crash before the server's 354 leaves nothing at the server (and a transaction cut off before
+the final dot is discarded): send again. A crash after it leaves the row "sending" at stage
+"data": the server may have the message. Then the Sent
+folder is the evidence: found there, it was sent; not found and the provider files submitted
+mail itself (``provider_saves_sent``), it was not; not found otherwise, nobody can tell, so the
+reply is held as failed for a person to check. Amends never guesses its way to a second copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import SMTP as SMTP_POLICY
+
+from .config import Config
+from .failpoints import failpoint
+from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
+from .store import Store, iso
+
+log = logging.getLogger(__name__)
+
+UNCERTAIN = (
+    "Amends stopped while the SMTP server was accepting this message, and it is not in the Sent "
+    "folder, so it may or may not have reached the customer. Check with the customer or the mail "
+    "provider before sending it again."
+)
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    filed: int = 0
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def smtp_connect(config: Config) -> smtplib.SMTP:
+    smtp = config.smtp
+    context = ssl.create_default_context()
+    if not smtp.verify_certificates:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if smtp.security == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_seconds, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+        if smtp.security == "starttls":
+            client.starttls(context=context)
+    password = config.smtp_password()
+    if smtp.username and password:
+        client.login(smtp.username, password)
+    return client
+
+
+class Sender:
+    """Sends what is due. ``smtp_factory`` and ``inbox`` are the edges; tests use real ones."""
+
+    def __init__(self, config: Config, store: Store, inbox: Inbox | None = None,
+                 smtp_factory: Callable[[Config], smtplib.SMTP] = smtp_connect) -> None:
+        self.config = config
+        self.store = store
+        self.inbox = inbox
+        self.smtp_factory = smtp_factory
+
+    # -- the Sent folder ----------------------------------------------------------------------
+
+    def _in_sent_folder(self, message_id: str) -> bool:
+        if self.inbox is None:
+            return False
+        uids = self.inbox.search_header(self.config.imap.sent_folder, "Message-ID", f"<{message_id}>")
+        return bool(uids)
+
+    def _file_copy(self, row: dict, now: datetime) -> bool:
+        """Keep a copy in the Sent folder, unless the provider does it: the evidence for later."""
+        if self.config.smtp.provider_saves_sent or self.inbox is None:
+            self.store.update_outbox(row["id"], now, filed_at=iso(now))
+            return True
+        try:
+            if not self._in_sent_folder(row["message_id"]):
+                self.inbox.append(self.config.imap.sent_folder, self.store.outbox_raw(row["id"]), flags=(b"\\Seen",))
+            self.store.update_outbox(row["id"], now, filed_at=iso(now))
+            return True
+        except IMAP_TRANSIENT as exc:
+            log.warning("could not file message %s in %s yet: %s", row["message_id"], self.config.imap.sent_folder, exc)
+            return False
+
+    # -- one message ------------------------------------------------------------------------------
+
+    def _resolve_in_doubt(self, row: dict, now: datetime) -> str:
+        """A row left 'sending' by a crash: 'sent', 'resend' or 'hold'."""
+        if row["stage"] != "data":
+            return "resend"  # the DATA command never started: the server has nothing
+        try:
+            found = self._in_sent_folder(row["message_id"])
+        except IMAP_TRANSIENT as exc:
+            log.warning("cannot check the Sent folder for %s yet: %s", row["message_id"], exc)
+            return "wait"
+        if found:
+            return "sent"
+        return "resend" if self.config.smtp.provider_saves_sent else "hold"
+
+    def _deliver(self, row: dict, now: datetime) -> None:
+        raw = self.store.outbox_raw(row["id"])
+        msg = message_from_bytes(raw, policy=SMTP_POLICY)
+        sender = self.config.smtp.from_address
+        client = self.smtp_factory(self.config)
+        try:
+            client.ehlo_or_helo_if_needed()
+            code, reply = client.mail(sender)
+            if code >= 400:
+                raise smtplib.SMTPSenderRefused(code, reply, sender)
+            code, reply = client.rcpt(row["to_addr"])
+            if code >= 400:
+                raise smtplib.SMTPRecipientsRefused({row["to_addr"]: (code, reply)})
+            failpoint("smtp-before-data")
+            code, reply = client.docmd("DATA")
+            if code != 354:
+                raise smtplib.SMTPDataError(code, reply)
+            # From here the server may end up with the message: record that before the body goes.
+            self.store.update_outbox(row["id"], now, stage="data")
+            client.send(dot_stuffed(msg.as_bytes()))
+            code, reply = client.getreply()
+            if code >= 400:
+                raise smtplib.SMTPDataError(code, reply)
+            failpoint("smtp-after-accept")
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    def send_one(self, row: dict, now: datetime, summary: SendSummary) -> None:
+        if row["state"] == "sent":
+            summary.filed += int(self._file_copy(row, now))
+            return
+        if row["state"] == "sending":
+            decision = self._resolve_in_doubt(row, now)
+            if decision == "wait":
+                return
+            if decision == "sent":
+                log.info("message %s was sent before a restart (found in Sent)", row["message_id"])
+                self.store.update_outbox(row["id"], now, state="sent", sent_at=iso(now), filed_at=iso(now))
+                summary.sent += 1
+                return
+            if decision == "hold":
+                log.error("message %s: outcome unknown after a crash; held for a person", row["message_id"])
+                self.store.update_outbox(row["id"], now, state="failed", last_error=UNCERTAIN)
+                summary.failed += 1
+                return
+        attempts = row["attempts"] + 1
+        self.store.update_outbox(row["id"], now, state="sending", stage="connect", attempts=attempts)
+        failpoint("smtp-before-connect")
+        try:
+            self._deliver(row, now)
+        except smtplib.SMTPResponseException as exc:
+            self._failed(row, now, attempts, exc.smtp_code, _words(exc.smtp_error), summary)
+            return
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, words = next(iter(exc.recipients.values()))
+            self._failed(row, now, attempts, code, _words(words), summary)
+            return
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            stage = self.store.outbox_row(row["id"])["stage"]
+            if stage == "data":
+                # The connection broke mid-DATA: as uncertain as a crash. Decide on the next pass.
+                self.store.update_outbox(row["id"], now, next_attempt_at=iso(now), last_error=str(exc))
+                log.warning("message %s: connection lost during DATA (%s); checking Sent next", row["message_id"], exc)
+                return
+            self._failed(row, now, attempts, 421, f"{type(exc).__name__}: {exc}", summary)
+            return
+        self.store.update_outbox(row["id"], now, state="sent", sent_at=iso(now), last_error=None)
+        failpoint("after-mark-sent")
+        log.info("sent %s to %s", row["message_id"], row["to_addr"])
+        summary.sent += 1
+        summary.filed += int(self._file_copy(dict(row, state="sent"), now))
+
+    def _failed(self, row: dict, now: datetime, attempts: int, code: int, words: str, summary: SendSummary) -> None:
+        smtp = self.config.smtp
+        error = f"{code} {words}"
+        if 400 <= code < 500 and attempts < smtp.max_attempts:
+            delay = min(smtp.retry_max_seconds, 30 * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+            self.store.update_outbox(row["id"], now, state="queued", stage=None, last_error=error,
+                                     next_attempt_at=iso(now + timedelta(seconds=delay)))
+            log.warning("message %s: temporary failure (%s); retry %d in %.0f s", row["message_id"], error, attempts, delay)
+            summary.retried += 1
+            return
+        if 400 <= code < 500:
+            error = f"gave up after {attempts} attempts; last reply: {error}"
+        self.store.update_outbox(row["id"], now, state="failed", stage=None, last_error=error)
+        log.error("message %s to %s failed: %s", row["message_id"], row["to_addr"], error)
+        summary.failed += 1
+
+    def send_due(self, now: datetime) -> SendSummary:
+        summary = SendSummary()
+        for row in self.store.outbox_due(now):
+            self.send_one(row, now, summary)
+        return summary
+
+
+def dot_stuffed(raw: bytes) -> bytes:
+    """The DATA payload: CRLF line ends, leading dots doubled, ended by CRLF.CRLF (RFC 5321)."""
+    data = re.sub(rb"\r\n|\r|\n", b"\r\n", raw)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
+
+
+def _words(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

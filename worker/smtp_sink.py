@@ -1,0 +1,90 @@
+"""A local SMTP server that keeps what it receives: for the demo and the tests.
+
+It writes each message to a directory as an .eml file and keeps it in memory. With
+``file_in_sent`` it also files the message in an IMAP Sent folder, as Gmail and Microsoft 365
+do with submitted mail, so tests can exercise ``smtp.provider_saves_sent``. ``hold`` lets a
+test freeze the server between receiving a message and answering 250.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+
+import imapclient
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class SentFolder:
+    host: str
+    port: int
+    username: str
+    password: str
+    folder: str = "Sent"
+
+    def file(self, raw: bytes) -> None:
+        with imapclient.IMAPClient(self.host, port=self.port, ssl=False) as client:
+            client.login(self.username, self.password)
+            client.append(self.folder, raw, flags=(b"\\Seen",))
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    @property
+    def message(self):
+        return message_from_bytes(self.raw, policy=default)
+
+
+@dataclass
+class SinkHandler:
+    directory: Path | None = None
+    file_in_sent: SentFolder | None = None
+    messages: list[Received] = field(default_factory=list)
+    received: threading.Event = field(default_factory=threading.Event)
+    hold: threading.Event | None = None  # when set by a test: wait for release before the 250
+    release: threading.Event = field(default_factory=threading.Event)
+    reply: str = "250 OK: queued"
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        if not self.reply.startswith("250"):
+            return self.reply
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            (self.directory / f"{len(self.messages):04d}.eml").write_bytes(raw)
+        if self.file_in_sent is not None:
+            self.file_in_sent.file(raw)
+        self.received.set()
+        if self.hold is not None:
+            self.hold.set()
+            self.release.wait(30)
+        return self.reply
+
+
+class SmtpSink:
+    def __init__(self, port: int, directory: Path | None = None, file_in_sent: SentFolder | None = None) -> None:
+        self.handler = SinkHandler(directory=directory, file_in_sent=file_in_sent)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port)
+        self.port = port
+
+    def start(self) -> "SmtpSink":
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.handler.release.set()
+        if self.controller._thread is not None:
+            self.controller.stop()
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages

@@ -1,0 +1,51 @@
+"""The connection-level part of the store that every query mixin shares."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC, second precision: strings that sort like the instants they name."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class StoreBase:
+    db: sqlite_utils.Database
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE: take the write lock up front so two writers never deadlock."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _exec(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
+        """sqlite3 directly: sqlite-utils' wrapper costs more than the query on hot paths."""
+        return self.db.conn.execute(sql, params)

@@ -1,0 +1,56 @@
+"""Queries for the outbox: every message we send, as final bytes, before any SMTP call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .store_base import StoreBase, iso
+
+
+class OutboxQueries(StoreBase):
+    def enqueue(self, *, kind: str, draft_id: int | None, conversation_id: int | None, message_id: str,
+                to_addr: str, raw: bytes, now: datetime) -> int:
+        """Call inside the transaction that also records why the message is sent."""
+        return self._exec(
+            "INSERT INTO outbox (kind, draft_id, conversation_id, message_id, to_addr, raw, next_attempt_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [kind, draft_id, conversation_id, message_id, to_addr, raw, iso(now), iso(now)],
+        ).lastrowid
+
+    def outbox_due(self, now: datetime) -> list[dict]:
+        """Unsent mail whose time has come, and sent mail not yet filed in the Sent folder."""
+        return list(self.db.query(
+            "SELECT id, kind, draft_id, conversation_id, message_id, to_addr, state, stage, attempts, filed_at "
+            "FROM outbox WHERE (state IN ('queued', 'sending') AND next_attempt_at <= ?) "
+            "OR (state = 'sent' AND filed_at IS NULL) ORDER BY id", [iso(now)]))
+
+    def outbox_raw(self, outbox_id: int) -> bytes:
+        return self._exec("SELECT raw FROM outbox WHERE id = ?", [outbox_id]).fetchone()[0]
+
+    def outbox_row(self, outbox_id: int) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT id, kind, draft_id, conversation_id, message_id, to_addr, state, stage, attempts, "
+            "next_attempt_at, last_error, created_at, sent_at, filed_at FROM outbox WHERE id = ?", [outbox_id]))
+        return rows[0] if rows else None
+
+    def outbox_for_draft(self, draft_id: int) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT id, state, last_error, sent_at, message_id FROM outbox WHERE draft_id = ? ORDER BY id DESC LIMIT 1",
+            [draft_id]))
+        return rows[0] if rows else None
+
+    def update_outbox(self, outbox_id: int, now: datetime, **values: object) -> None:
+        """Change an outbox row; a reply that is sent or has failed takes its draft along."""
+        with self.transaction():
+            assignments = ", ".join(f"{key} = ?" for key in values)
+            self._exec(f"UPDATE outbox SET {assignments} WHERE id = ?", [*values.values(), outbox_id])
+            state = values.get("state")
+            if state not in ("sent", "failed"):
+                return
+            row = self._exec("SELECT draft_id FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+            if row and row[0]:
+                detail = ("sent_at", iso(now)) if state == "sent" else ("error", values.get("last_error"))
+                self._exec(
+                    f"UPDATE drafts SET state = ?, updated_at = ?, {detail[0]} = ? WHERE id = ?",
+                    [state, iso(now), detail[1], row[0]],
+                )

@@ -1,0 +1,146 @@
+"""Queries for the review side: users, drafts, the outbox, the audit log, label corrections.
+
+A mixin of ``Store`` (``store.py`` owns the connection and the schema); split out only so
+each file stays readable.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from .store_base import StoreBase, iso
+
+SEVERITY_ORDER = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END"
+OPEN_STATES = ("pending", "failed")
+
+
+class ReviewQueries(StoreBase):
+    # -- users ----------------------------------------------------------------------------------
+
+    def add_user(self, name: str, password_hash: str, is_admin: bool, now: datetime) -> int:
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+                [name, password_hash, int(is_admin), iso(now)],
+            ).lastrowid
+
+    def set_password(self, name: str, password_hash: str) -> bool:
+        with self.transaction():
+            return self._exec("UPDATE users SET password_hash = ? WHERE name = ?", [password_hash, name]).rowcount == 1
+
+    def user(self, name: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM users WHERE name = ?", [name]))
+        return rows[0] if rows else None
+
+    def user_by_id(self, user_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
+        return rows[0] if rows else None
+
+    def touch_login(self, user_id: int, now: datetime) -> None:
+        with self.transaction():
+            self._exec("UPDATE users SET last_login_at = ? WHERE id = ?", [iso(now), user_id])
+
+    # -- audit ----------------------------------------------------------------------------------
+
+    def audit(self, actor: str, action: str, object_type: str, object_id: int | None, detail: dict | None, now: datetime) -> None:
+        with self.transaction():
+            self._exec(
+                "INSERT INTO audit_log (at, actor, action, object_type, object_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                [iso(now), actor, action, object_type, object_id, json.dumps(detail or {}, ensure_ascii=False)],
+            )
+
+    def audit_trail(self, object_type: str, object_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT at, actor, action, detail FROM audit_log WHERE object_type = ? AND object_id = ? ORDER BY id",
+            [object_type, object_id]))
+
+    # -- drafts ---------------------------------------------------------------------------------
+
+    def complaints_to_draft(self) -> list[dict]:
+        """Current complaint classifications whose message has no draft yet, oldest first."""
+        return list(self.db.query(
+            "SELECT m.id AS message_pk, m.conversation_id, m.subject, m.new_text, m.text, m.signature, "
+            "m.from_addr, m.from_name, m.reply_to, m.message_id, m.refs, m.date, "
+            "c.severity, c.category FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "WHERE c.current = 1 AND c.complaint = 1 AND m.automated IS NULL AND m.direction = 'in' "
+            "AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) ORDER BY m.id"))
+
+    def open_draft(self, conversation_id: int) -> dict | None:
+        rows = list(self.db.query(
+            f"SELECT * FROM drafts WHERE conversation_id = ? AND state IN {OPEN_STATES} ORDER BY id DESC LIMIT 1",
+            [conversation_id]))
+        return rows[0] if rows else None
+
+    def insert_draft(self, values: dict) -> int:
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        return self._exec(f"INSERT INTO drafts ({columns}) VALUES ({marks})", list(values.values())).lastrowid
+
+    def update_draft(self, draft_id: int, **values: object) -> None:
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        self._exec(f"UPDATE drafts SET {assignments} WHERE id = ?", [*values.values(), draft_id])
+
+    def draft(self, draft_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
+        return rows[0] if rows else None
+
+    def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
+               limit: int = 200) -> list[dict]:
+        """The queue: worst first, then oldest first."""
+        where, params = [], []
+        for column, value in (("state", state), ("severity", severity), ("category", category)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        return list(self.db.query(
+            f"SELECT id, conversation_id, message_pk, to_addr, to_name, subject, severity, category, state, "
+            f"created_at, updated_at, decided_by, error FROM drafts {clause} "
+            f"ORDER BY {SEVERITY_ORDER}, created_at LIMIT ?", [*params, limit]))
+
+    def draft_counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {"state": {}, "severity": {}, "category": {}}
+        for column in counts:
+            where = "" if column == "state" else f"WHERE state IN {OPEN_STATES}"
+            for value, n in self._exec(f"SELECT {column}, count(*) FROM drafts {where} GROUP BY {column}"):
+                counts[column][value or "none"] = n
+        return counts
+
+    def conversation_messages(self, conversation_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT id, direction, from_addr, from_name, subject, date, new_text, text, attachments, automated "
+            "FROM messages WHERE conversation_id = ? ORDER BY date, id", [conversation_id]))
+
+    def earlier_complaints_of(self, sender: str, before_id: int, limit: int = 10) -> list[dict]:
+        return list(self.db.query(
+            "SELECT m.id, m.subject, m.date, c.severity, c.category FROM classifications c "
+            "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 "
+            "AND m.from_addr = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", [sender, before_id, limit]))
+
+    def record_outbound(self, *, message_id: str, from_addr: str, from_name: str, to_addr: str, subject: str,
+                        text: str, conversation_id: int, now: datetime) -> int:
+        """Call inside the approving transaction: our reply as a message of the conversation."""
+        return self._exec(
+            "INSERT INTO messages (message_key, message_id, sha256, size, fetched_at, direction, state, parsed_at, "
+            "from_addr, from_name, to_addrs, subject, date, text, new_text, conversation_id) "
+            "VALUES (?, ?, '', 0, ?, 'out', 'parsed', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [f"mid:{message_id}", message_id, iso(now), iso(now), from_addr.lower(), from_name,
+             json.dumps([to_addr]), subject, iso(now), text, text, conversation_id],
+        ).lastrowid
+
+    # -- label corrections ----------------------------------------------------------------------
+
+    def add_correction(self, message_pk: int, by: str, complaint: bool, severity: str | None,
+                       category: str | None, now: datetime) -> int:
+        with self.transaction():
+            return self._exec(
+                "INSERT INTO label_corrections (message_pk, corrected_by, complaint, severity, category, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", [message_pk, by, int(complaint), severity, category, iso(now)]).lastrowid
+
+    def corrections(self) -> list[dict]:
+        """The latest correction of each message, with its text: training data for retrain."""
+        return list(self.db.query(
+            "SELECT l.message_pk, l.complaint, l.severity, l.category, m.subject, m.new_text, m.text "
+            "FROM label_corrections l JOIN messages m ON m.id = l.message_pk "
+            "WHERE l.id = (SELECT max(id) FROM label_corrections WHERE message_pk = l.message_pk)"))

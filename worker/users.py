@@ -1,0 +1,41 @@
+"""People who review drafts: scrypt password hashes, never the passwords themselves."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .errors import AmendsError
+from .store import Store
+
+_NAME = re.compile(r"^[\w .'-]{1,64}$")
+MIN_PASSWORD = 10
+# Checked against when a name is unknown, so a login takes as long either way.
+_DUMMY_HASH = generate_password_hash("amends-timing-equaliser", method="scrypt")
+
+
+class UserError(AmendsError):
+    pass
+
+
+def add_user(store: Store, name: str, password: str, is_admin: bool, now: datetime) -> int:
+    name = name.strip()
+    if not _NAME.match(name):
+        raise UserError("a user name is 1-64 letters, digits, spaces, dots, apostrophes or dashes")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
+    if store.user(name):
+        raise UserError(f"there is already a user called {name!r}")
+    user_id = store.add_user(name, generate_password_hash(password, method="scrypt"), is_admin, now)
+    store.audit("amends", "added user", "user", user_id, {"name": name, "admin": is_admin}, now)
+    return user_id
+
+
+def authenticate(store: Store, name: str, password: str) -> dict | None:
+    user = store.user(name.strip())
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user["password_hash"], password) else None

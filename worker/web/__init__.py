@@ -1,0 +1,80 @@
+"""The review pages: a Flask app factory, one blueprint per noun.
+
+Every page but the login page (and, later, the public survey page) needs a session. Forms
+carry CSRF tokens; templates autoescape everything; a strict Content-Security-Policy allows no
+inline script at all, so even a missed escape cannot run code in a reviewer's browser.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from ..config import Config
+from ..store import Store
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'")
+
+
+def create_app(config: Config, secret_key: str | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates" / "web"), static_folder="static")
+    app.config.update(
+        SECRET_KEY=secret_key or config.secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="amends_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.web.session_hours),
+        WTF_CSRF_TIME_LIMIT=config.web.session_hours * 3600,
+        AMENDS=config,
+    )
+    CSRFProtect(app)
+
+    from . import auth, drafts
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(drafts.bp)
+
+    @app.before_request
+    def require_login():
+        if request.endpoint in PUBLIC_ENDPOINTS or (request.endpoint or "").startswith("public."):
+            return None
+        if "user_id" not in session:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        user = store().user_by_id(session["user_id"])
+        if user is None:
+            session.clear()
+            return redirect(url_for("auth.login"))
+        g.user = user
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_appcontext
+    def close_store(_exc):
+        opened = g.pop("store", None)
+        if opened is not None:
+            opened.close()
+
+    return app
+
+
+def store() -> Store:
+    """One connection per request: SQLite connections are not shared between threads."""
+    if "store" not in g:
+        from flask import current_app
+
+        g.store = Store.open(current_app.config["AMENDS"].store.path)
+    return g.store
