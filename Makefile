@@ -5,12 +5,12 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: demo test setup system-deps bench clean
+.PHONY: demo test setup system-deps test-deps bench clean
 
 demo: setup
 	$(BIN)/amends demo
 
-test: setup
+test: setup test-deps
 	$(BIN)/pytest
 
 bench: setup
@@ -20,11 +20,13 @@ bench: setup
 
 setup: system-deps $(VENV)/.installed
 
-# Dovecot serves the demo inbox and the tests' IMAP server.
+# Dovecot serves the demo inbox and the tests' IMAP server; Chromium runs the browser tests.
+APT_INSTALL = apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 system-deps:
-	@command -v dovecot >/dev/null 2>&1 || /usr/sbin/dovecot --version >/dev/null 2>&1 || { \
-	  echo "Installing dovecot-imapd with apt-get"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@test -x /usr/sbin/dovecot || { echo "Installing dovecot-imapd with apt-get"; $(APT_INSTALL) dovecot-imapd >/dev/null; }
+
+test-deps: system-deps
+	@test -x /usr/bin/chromium || { echo "Installing chromium with apt-get"; $(APT_INSTALL) chromium >/dev/null; }
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -13,15 +13,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from rich import box
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Column, Table
+from rich.table import Table
 
 from classifiers.labels import model_dir_version
 
 from . import cli_detect, cli_review
 from . import demo as demo_module
-from .clikit import Context, console, err_console, friendly, pass_ctx
+from .clikit import Context, console, err_console, friendly, pass_ctx, print_rows
 from .errors import AmendsError, NotFound
 from .ingest import process_messages
 from .loop import PollSummary, Worker
@@ -201,27 +200,11 @@ def messages_list(ctx: Context, as_json: bool, limit: int, state: str | None) ->
 
 
 def print_messages(rows: list[dict]) -> None:
-    table = Table(
-        Column("id", justify="right", no_wrap=True, min_width=3),
-        Column("from", no_wrap=True, overflow="ellipsis", max_width=18),
-        Column("subject", no_wrap=True, overflow="ellipsis", max_width=22),
-        Column("date", no_wrap=True, min_width=11),
-        Column("conv", justify="right", no_wrap=True, min_width=4),
-        Column("verdict", no_wrap=True, overflow="ellipsis", max_width=16),
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
+    print_rows(
+        [("id", 4), ("from", 20), ("subject", 22), ("date", 11), ("conv", 4), ("verdict", 9)],
+        [[str(r["id"]), r["from"] or "", r["subject"] or "", (r["date"] or "")[5:16].replace("T", " "),
+          str(r["conversation_id"] or ""), _verdict(r)] for r in rows],
     )
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            row["from"] or "",
-            row["subject"] or "",
-            (row["date"] or "")[5:16].replace("T", " "),
-            str(row["conversation_id"] or ""),
-            _verdict(row),
-        )
-    console.print(table)
 
 
 def _verdict(row: dict) -> str:

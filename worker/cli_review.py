@@ -7,10 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from rich import box
-from rich.table import Column, Table
 
-from .clikit import Context, console, friendly, pass_ctx
+from .clikit import Context, console, friendly, pass_ctx, print_rows
 from .inbox import Inbox
 from .outbox import Sender
 from .review import approve, carried_edits, edits_diff, get_draft, reject
@@ -40,17 +38,10 @@ def drafts_list(ctx: Context, state: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table(
-        Column("id", justify="right", no_wrap=True, min_width=3), Column("state", no_wrap=True),
-        Column("severity", no_wrap=True), Column("category", no_wrap=True),
-        Column("to", no_wrap=True, overflow="ellipsis", max_width=22),
-        Column("subject", no_wrap=True, overflow="ellipsis", max_width=30),
-        Column("created", no_wrap=True, min_width=11), box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+    print_rows(
+        [("id", 4), ("state", 9), ("severity", 8), ("category", 8), ("to", 18), ("subject", 20)],
+        [[str(r["id"]), r["state"], r["severity"] or "", r["category"] or "", r["to"], r["subject"]] for r in rows],
     )
-    for row in rows:
-        table.add_row(str(row["id"]), row["state"], row["severity"] or "", row["category"] or "", row["to"],
-                      row["subject"], (row["created_at"] or "")[5:16].replace("T", " "))
-    console.print(table)
 
 
 @drafts.command("show")

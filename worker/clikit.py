@@ -69,3 +69,15 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+def print_rows(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
+    """A plain table that fits 80 columns: each column (title, width) is cut with an ellipsis."""
+
+    def cell(value: str, width: int) -> str:
+        value = " ".join(str(value).split())
+        return value if len(value) <= width else value[: width - 1] + "…"
+
+    click.echo("  ".join(cell(t, w).ljust(w) for t, w in columns).rstrip())
+    for row in rows:
+        click.echo("  ".join(cell(v, w).ljust(w) for v, (_, w) in zip(row, columns)).rstrip())

@@ -45,7 +45,7 @@ def create_app(config: Config, secret_key: str | None = None) -> Flask:
         if request.endpoint in PUBLIC_ENDPOINTS or (request.endpoint or "").startswith("public."):
             return None
         if "user_id" not in session:
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         user = store().user_by_id(session["user_id"])
         if user is None:
             session.clear()

@@ -1,0 +1,187 @@
+"""The review pages in a real browser: Debian's Chromium, driven by Playwright."""
+
+import threading
+from email import message_from_bytes
+from email.policy import default
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from worker.dovecot import free_port
+from worker.loop import Worker
+from worker.users import add_user
+from worker.web import create_app
+
+from .conftest import eml, smtp_toml
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PASSWORD = "correct horse battery"
+XSS_MAIL = (
+    b'From: "<img src=x onerror=alert(1)>" <attacker@evil.example>\nTo: support@example.com\n'
+    b"Subject: <script>alert('subject')</script> charged twice\nMessage-ID: <xss-complaint@evil.example>\n"
+    b"Date: Mon, 23 Nov 2026 09:00:00 +0000\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+    b"Content-Type: text/plain\n\n<script>alert('body')</script><img src=x onerror=alert(3)> You charged me twice "
+    b"and never refunded me. I want my money back now.\n--b\nContent-Type: application/octet-stream\n"
+    b'Content-Disposition: attachment; filename="<svg onload=alert(2)>.txt"\n\nx\n--b--\n'
+)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(mailbox, make_config, store, smtp_sink, model_dir):
+    """The review pages over real drafts: three complaints, one of them carrying XSS payloads."""
+    for raw in (eml("gmail_complaint_delivery.eml"), eml("apple_mail_reply.eml"), XSS_MAIL):
+        mailbox.append(raw)
+    port = free_port()
+    config = make_config(smtp_toml(smtp_sink, model_dir) + f"\n[web]\nport = {port}\n")
+    worker = Worker(config, store)
+    with worker.inbox:
+        worker.tick(datetime.now(timezone.utc))
+    add_user(store, "Tom Baker", PASSWORD, False, datetime.now(timezone.utc))
+    from waitress import create_server
+
+    server = create_server(create_app(config, secret_key="test-secret-" + "x" * 32), host="127.0.0.1", port=port, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{port}", "store": store, "config": config}
+    server.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def login(page, site, name="Tom Baker", password=PASSWORD):
+    page.goto(site["url"] + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def draft_id_for(site, needle):
+    return next(d["id"] for d in site["store"].drafts() if needle in d["subject"])
+
+
+def test_pages_need_a_login(page, site):
+    for path in ("/", f"/drafts/{draft_id_for(site, 'Order')}"):
+        page.goto(site["url"] + path)
+        assert page.url.startswith(site["url"] + "/login")
+    login(page, site, password="wrong password!")
+    expect(page.locator(".flash.error")).to_contain_text("do not match")
+
+
+def test_queue_is_sorted_by_severity_and_filters(page, site):
+    login(page, site)
+    expect(page.locator("h1")).to_have_text("Replies waiting for review")
+    severities = page.locator("#queue tbody td:first-child .badge").all_inner_texts()
+    order = ["critical", "high", "medium", "low"]
+    assert severities == sorted(severities, key=order.index) and len(severities) == 3
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+    page.select_option("select[name=category]", "billing")
+    page.click("form.filters button")
+    assert all(row == "billing" for row in page.locator("#queue tbody td:nth-child(2)").all_inner_texts())
+
+
+def test_keyboard_opens_a_draft(page, site):
+    login(page, site)
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page.locator("#body")).to_be_visible()
+
+
+def test_edit_and_approve_sends_the_edited_reply_signed_by_the_reviewer(page, site):
+    login(page, site)
+    draft_id = draft_id_for(site, "Order #48213")
+    page.goto(f"{site['url']}/drafts/{draft_id}")
+    expect(page.locator(".conversation")).to_contain_text("standing desk")
+    expect(page.locator(".reasons")).to_contain_text("complaint:")
+    page.screenshot(path=str(ARTIFACTS / "draft.png"), full_page=True)
+    body = page.input_value("#body").replace("Thank you for writing", "Thank you so much for writing")
+    page.fill("#body", body + "\nP.S. I've booked a courier for tomorrow morning.")
+    page.click("#approve")
+    expect(page.locator(".flash")).to_contain_text("approved")
+    draft = site["store"].draft(draft_id)
+    assert draft["state"] == "approved" and draft["decided_by"] == "Tom Baker"
+    raw = site["store"].outbox_raw(site["store"].outbox_for_draft(draft_id)["id"])
+    text = message_from_bytes(raw, policy=default).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Thank you so much for writing" in text and "booked a courier" in text and text.rstrip().endswith("Tom Baker\nThe Example support team")
+
+
+def test_reject_with_a_reason(page, site):
+    login(page, site)
+    draft_id = draft_id_for(site, "kettle")
+    page.goto(f"{site['url']}/drafts/{draft_id}")
+    page.fill("#reason", "Customer already called; handled by phone")
+    page.click("#reject")
+    expect(page.locator(".flash")).to_contain_text("rejected")
+    assert site["store"].draft(draft_id)["reject_reason"] == "Customer already called; handled by phone"
+
+
+def test_label_correction_is_stored_for_retraining(page, site):
+    login(page, site)
+    draft_id = draft_id_for(site, "kettle")
+    page.goto(f"{site['url']}/drafts/{draft_id}")
+    page.select_option("#label-severity", "critical")
+    page.select_option("#label-category", "defect")
+    page.click("#save-labels")
+    expect(page.locator(".flash")).to_contain_text("correction")
+    (correction,) = site["store"].corrections()
+    assert correction["severity"] == "critical" and correction["category"] == "defect" and correction["complaint"] == 1
+
+
+def test_a_post_without_csrf_token_is_refused(page, site):
+    login(page, site)
+    draft_id = draft_id_for(site, "Order #48213")
+    response = page.request.post(f"{site['url']}/drafts/{draft_id}/approve", form={"body": "forged"})
+    assert response.status == 400
+    assert site["store"].draft(draft_id)["state"] == "pending"
+
+
+def test_xss_payloads_are_shown_as_text_and_never_run(page, site):
+    login(page, site)
+    draft_id = draft_id_for(site, "charged twice")
+    page.goto(f"{site['url']}/drafts/{draft_id}")
+    expect(page.locator("h1")).to_contain_text("<script>alert('subject')</script>")
+    expect(page.locator(".conversation")).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(page.locator(".conversation")).to_contain_text("<svg onload=alert(2)>.txt")
+    page.goto(site["url"] + "/")
+    expect(page.locator("#queue")).to_contain_text("<script>")
+    assert page.dialogs == []
+    assert page.locator("script:not([src])").count() == 0
+
+
+def test_security_headers_and_cookie_flags(page, site):
+    login(page, site)
+    response = page.goto(site["url"] + "/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    cookie = next(c for c in page.context.cookies() if c["name"] == "amends_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+
+
+def test_logout_ends_the_session(page, site):
+    login(page, site)
+    page.click("header .logout button")
+    page.goto(site["url"] + "/")
+    assert "/login" in page.url
