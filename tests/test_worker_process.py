@@ -48,6 +48,19 @@ def test_idle_wakes_the_worker_within_about_a_second(mailbox, make_config, worke
     assert worker.stop() == 0
 
 
+def test_mail_arriving_between_a_pass_and_idle_is_not_left_waiting(mailbox, make_config, worker_process, monkeypatch):
+    import os
+
+    monkeypatch.setenv("AMENDS_FAILPOINT", "before-idle-select")
+    worker = worker_process(make_config(DEBUG))
+    _, status = os.waitpid(worker.proc.pid, os.WUNTRACED)  # frozen after its first pass
+    assert os.WIFSTOPPED(status)
+    mark = worker.mark()
+    mailbox.append(eml("praise.eml"))
+    os.kill(worker.proc.pid, signal.SIGCONT)
+    worker.wait_for(r"stored 1 new message", timeout=5, start=mark)
+
+
 def test_sigterm_stops_the_worker_cleanly(mailbox, make_config, worker_process):
     worker = worker_process(make_config(DEBUG))
     worker.wait_for(r"waiting for new mail")

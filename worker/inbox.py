@@ -146,11 +146,20 @@ class Inbox:
             stop.wait(seconds)
             return False
         client = self._c
+        # imaplib files untagged lines read before "+ idling" in untagged_responses, where
+        # idle_check() never looks: mail that arrived just before IDLE would be announced there.
+        pending = client._imap.untagged_responses
+        for key in ("EXISTS", "RECENT"):
+            pending.pop(key, None)
         client.idle()
         log.debug("waiting for new mail in %s (IDLE, up to %d s)", self.folder, seconds)
         try:
+            if "EXISTS" in pending or "RECENT" in pending:
+                return True
             remaining = seconds
             while remaining > 0 and not stop.is_set():
+                if self._buffered():
+                    return True  # a pass costs little; a missed message costs a customer
                 slice_ = min(1.0, remaining)
                 responses = client.idle_check(timeout=slice_)
                 remaining -= slice_
@@ -159,6 +168,25 @@ class Inbox:
             return False
         finally:
             client.idle_done()
+
+    def _buffered(self) -> bool:
+        """Bytes already read from the socket into imaplib's buffer, unseen by idle_check().
+
+        idle_check() polls the socket; a server line that arrived in the same packet as an
+        earlier one is already in the buffered reader, and polling would never see it.
+        """
+        client = self._c
+        sock = client.socket()
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            return bool(client._imap.file.peek(1))
+        except (BlockingIOError, ssl.SSLWantReadError, OSError):
+            return False
+        finally:
+            sock.settimeout(timeout)
 
     def append(self, folder: str, raw: bytes, flags: tuple[bytes, ...] = ()) -> int | None:
         response = self._c.append(folder, raw, flags=flags)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from .detect import classify_pending, load_classifier
 from .errors import MailboxError, ModelError
+from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
 from .outbox import Sender, SendSummary
 from .review import DraftCounts, draft_pending
@@ -178,7 +179,11 @@ class Worker:
                 backoff.reset()
                 folders = imap.folders
                 # IDLE watches one folder; with several, the others are polled on each wake.
+                failpoint("before-idle-select")
                 self.inbox.select(folders[0])
+                box = self.store.mailbox(folders[0])
+                if box and self.inbox.new_uids(box["last_uid"]):
+                    continue  # mail came in during the tick: IDLE would not announce it
                 wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
                 if not self.inbox.can_idle:
                     wait = imap.poll_seconds

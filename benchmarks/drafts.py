@@ -1,0 +1,135 @@
+"""Draft benchmark: APPEND of a complaint to its draft in the queue, and drafts rendered/s.
+
+    python benchmarks/drafts.py [--messages 50]
+
+Runs `amends run` in a child process against a private Dovecot (IDLE), appends complaints one
+at a time and waits for each draft row to appear; then renders drafts in-process. Needs an
+active model (`amends train`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import imapclient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from classifiers.labels import model_dir_version  # noqa: E402
+from worker.config import load_config, parse_config  # noqa: E402
+from worker.context import build_context  # noqa: E402
+from worker.dovecot import Dovecot, free_port  # noqa: E402
+from worker.drafts import environment, render_draft  # noqa: E402
+
+COMPLAINTS = [
+    "My order #{n} is two weeks late and nobody answers my emails. Very disappointed.",
+    "You charged me twice for invoice INV-{n}. Please refund the duplicate.",
+    "The kettle I bought (order {n}) leaks from the base. I want a replacement.",
+    "No internet since Monday on account {n}. I work from home and this is costing me money.",
+]
+
+
+def draft_exists(db: Path, message_id: str) -> bool:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute(
+                "SELECT 1 FROM drafts d JOIN messages m ON m.id = d.message_pk WHERE m.message_id = ?", [message_id]
+            ).fetchone() is not None
+    except sqlite3.OperationalError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=50)
+    parser.add_argument("--render", type=int, default=2000)
+    args = parser.parse_args()
+    model_dir = ROOT / load_config(str(ROOT / "config" / "amends.toml")).classifier.model_dir
+    if model_dir_version(model_dir) is None:
+        raise SystemExit("no active model: run `amends train` first")
+
+    server = Dovecot.create()
+    server.start()
+    work = Path(tempfile.mkdtemp(prefix="amends-bench."))
+    os.environ["BENCH_IMAP_PASSWORD"] = server.password
+    user = "drafts@bench.amends.test"
+    config_path = work / "amends.toml"
+    config_path.write_text(f"""
+[imap]
+host = "127.0.0.1"
+port = {server.port}
+security = "none"
+username = "{user}"
+password_env = "BENCH_IMAP_PASSWORD"
+[store]
+path = "{work / 'amends.db'}"
+[classifier]
+model_dir = "{model_dir}"
+[smtp]
+host = "127.0.0.1"
+port = {free_port()}
+security = "none"
+[drafts]
+templates_dir = "{ROOT / 'templates' / 'replies'}"
+[log]
+level = "WARNING"
+""")
+    log = open(work / "worker.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "worker.cli", "--config", str(config_path), "run"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    print(f"worker log: {work / 'worker.log'}")
+    latencies = []
+    try:
+        with imapclient.IMAPClient("127.0.0.1", port=server.port, ssl=False) as client:
+            client.login(user, server.password)
+            deadline = time.monotonic() + 20
+            while not (work / "amends.db").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(3.0)  # model load and first pass, then IDLE
+            for i in range(args.messages):
+                message_id = f"bench-draft-{i}@customer.example"
+                body = COMPLAINTS[i % len(COMPLAINTS)].format(n=48000 + i)
+                raw = (f"From: Customer {i} <customer{i}@customer.example>\r\nTo: {user}\r\n"
+                       f"Subject: Problem {i}\r\nMessage-ID: <{message_id}>\r\n"
+                       f"Date: {datetime.now(timezone.utc):%a, %d %b %Y %H:%M:%S +0000}\r\n\r\n{body}\r\n").encode()
+                client.append("INBOX", raw)
+                appended = time.perf_counter()
+                while not draft_exists(work / "amends.db", message_id):
+                    if time.perf_counter() - appended > 20:
+                        raise SystemExit(f"no draft for message {i} within 20 s")
+                    time.sleep(0.005)
+                latencies.append(time.perf_counter() - appended)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+        server.remove()
+
+    latencies.sort()
+    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
+    print(f"APPEND-to-draft under IDLE over {len(latencies)} complaints: p50 {statistics.median(latencies) * 1000:.0f} ms, "
+          f"p95 {p95 * 1000:.0f} ms (goal p95 < 2000 ms; Dovecot's IDLE floor is ~500 ms)")
+
+    config = parse_config(f'[imap]\nusername = "s@example.com"\n[drafts]\ntemplates_dir = "{ROOT / "templates" / "replies"}"\n')
+    env = environment(config.drafts.templates_dir)
+    contexts = [build_context(f"Problem {i}", COMPLAINTS[i % 4].format(n=i), f"Customer {i}") for i in range(args.render)]
+    now = datetime.now(timezone.utc)
+    started = time.perf_counter()
+    for i, ctx in enumerate(contexts):
+        render_draft(env, config, ctx, ("low", "medium", "high", "critical")[i % 4],
+                     ("delivery", "billing", "defect", "outage")[i % 4], now)
+    seconds = time.perf_counter() - started
+    print(f"drafts rendered: {args.render / seconds:,.0f}/s ({args.render:,} in {seconds:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
