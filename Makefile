@@ -17,6 +17,7 @@ bench: setup
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/amends model list >/dev/null 2>&1 && test -f var/models/ACTIVE || $(BIN)/amends train
 	$(BIN)/python benchmarks/classify.py
+	$(BIN)/python benchmarks/drafts.py
 
 setup: system-deps $(VENV)/.installed
 

@@ -165,6 +165,12 @@ def test_permanent_failure_marks_the_draft_failed_with_the_servers_words(mailbox
         assert Sender(config, store, inbox).send_due(NOW).failed == 1
     assert store.draft(draft["id"])["state"] == "failed"
     assert "550 5.1.1 mailbox unavailable" in store.draft(draft["id"])["error"]
+    # A person fixes the cause and decides to send it again: a new message, sent once.
+    smtp_sink.handler.reply = "250 OK"
+    approve(store, config, draft["id"], "Tom Baker", NOW)
+    with Worker(config, store).inbox as inbox:
+        assert Sender(config, store, inbox).send_due(NOW + timedelta(minutes=5)).sent == 1
+    assert len(smtp_sink.messages) == 1 and store.draft(draft["id"])["state"] == "sent"
 
 
 def test_retries_stop_after_max_attempts(mailbox, make_config, store, smtp_sink, model_dir):
@@ -189,7 +195,7 @@ def test_only_pending_drafts_can_be_approved_and_rejection_needs_a_reason(mailbo
     from worker.review import ReviewError
 
     config, draft, _ = approved_reply(mailbox, make_config, store, smtp_sink, model_dir)
-    with pytest.raises(ReviewError, match="only a pending draft"):
+    with pytest.raises(ReviewError, match="only a pending or failed draft"):
         approve(store, config, draft["id"], "Someone", NOW)
     with pytest.raises(ReviewError, match="only an open draft"):
         reject(store, draft["id"], "Someone", "too late", NOW)

@@ -123,8 +123,8 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     """
     env = env or environment(config.drafts.templates_dir)
     draft = get_draft(store, draft_id)
-    if draft["state"] != "pending":
-        raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending draft can be approved")
+    if draft["state"] not in ("pending", "failed"):
+        raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending or failed draft can be approved")
     final_body = _normalise_body(body if body is not None else draft["body"])
     if not final_body.strip():
         raise ReviewError("the reply is empty")
@@ -142,10 +142,10 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
         raise ReviewError(f"cannot address this reply: {exc}") from None
     with store.transaction():
         current = store.draft(draft_id)
-        if current["state"] != "pending":  # someone else decided in the meantime
+        if current["state"] != draft["state"]:  # someone else decided in the meantime
             raise ReviewError(f"draft {draft_id} was {current['state']} by {current['decided_by']} meanwhile")
         edited = final_body != draft["rendered_body"]
-        store.update_draft(draft_id, state="approved", body=final_body, decided_by=by, decided_at=iso(now),
+        store.update_draft(draft_id, state="approved", body=final_body, decided_by=by, decided_at=iso(now), error=None,
                            updated_at=iso(now), **({"edited_by": by} if final_body != draft["body"] else {}))
         outbox_id = store.enqueue(kind="reply", draft_id=draft_id, conversation_id=draft["conversation_id"],
                                   message_id=reply.message_id, to_addr=draft["to_addr"], raw=reply.raw, now=now)
