@@ -139,4 +139,49 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
     serve(app, host=host, port=port, threads=4, ident="amends")
 
 
-COMMANDS = [drafts, send, user, web]
+@click.group()
+def jobs() -> None:
+    """Scheduled follow-ups, surveys and alerts."""
+
+
+@jobs.command("list")
+@click.option("--state", type=click.Choice(["scheduled", "done", "cancelled", "failed"]))
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@pass_ctx
+@friendly
+def jobs_list(ctx: Context, state: str | None, as_json: bool) -> None:
+    """Jobs by due time."""
+    rows = ctx.store.jobs(state=state)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    print_rows([("id", 4), ("kind", 16), ("conv", 4), ("due (UTC)", 16), ("state", 9), ("note", 22)],
+               [[str(r["id"]), r["kind"], str(r["conversation_id"] or ""), r["due_at"][:16].replace("T", " "),
+                 r["state"], r["reason"] or r["last_error"] or ""] for r in rows])
+
+
+@jobs.command("run-due")
+@click.option("--now", "now_text", metavar="ISO-8601", help="Act as if it were this moment (tests, scripts, the demo).")
+@pass_ctx
+@friendly
+def jobs_run_due(ctx: Context, now_text: str | None) -> None:
+    """Schedule what needs scheduling, run what is due at NOW, and send the resulting mail."""
+    from datetime import datetime, timezone
+
+    from .errors import AmendsError
+    from .jobs import JobRunner, schedule
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else utcnow()
+    except ValueError:
+        raise AmendsError(f"--now: not an ISO-8601 time: {now_text!r} (e.g. 2026-11-30T10:00:00+00:00)") from None
+    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    scheduled = schedule(ctx.store, ctx.config, now)
+    done = JobRunner(ctx.config, ctx.store).run_due(now)
+    with Inbox(ctx.config) as inbox:
+        sent = Sender(ctx.config, ctx.store, inbox).send_due(now)
+    console.print(f"Scheduled {scheduled.scheduled}, cancelled {scheduled.cancelled}, ran {done.done}, "
+                  f"moved to business hours {done.moved}; sent {sent.sent}.")
+
+
+COMMANDS = [drafts, send, user, web, jobs]

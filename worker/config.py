@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+from datetime import time
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -187,6 +189,43 @@ class DraftsConfig:
         return self.remedies.get(category, {}).get(severity) or DEFAULT_REMEDIES.get(category, {}).get(severity)
 
 
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class FollowupConfig:
+    follow_up_days: dict[str, int] = field(
+        default_factory=lambda: {"low": 5, "medium": 3, "high": 2, "critical": 1}
+    )
+    survey_after_days: int = 3
+    business_hours: str = "09:00-17:00"
+    business_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    survey_link_days: int = 28
+    leadership: tuple[str, ...] = ()
+    alert_severities: tuple[str, ...] = ("high", "critical")
+
+    def validate(self, path: str) -> None:
+        for level in SEVERITY_LEVELS:
+            if level not in self.follow_up_days:
+                raise ConfigError(path, f"followup.follow_up_days.{level}", "is missing")
+        if not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", self.business_hours) or self.opening >= self.closing:
+            raise ConfigError(path, "followup.business_hours", f"use HH:MM-HH:MM, opening first, not {self.business_hours!r}")
+        for day in self.business_days:
+            if day not in DAYS:
+                raise ConfigError(path, "followup.business_days", f"{day!r} is not one of {', '.join(DAYS)}")
+        for address in self.leadership:
+            if address.count("@") != 1:
+                raise ConfigError(path, "followup.leadership", f"not an email address: {address!r}")
+
+    @property
+    def opening(self) -> time:
+        return time.fromisoformat(self.business_hours.split("-")[0])
+
+    @property
+    def closing(self) -> time:
+        return time.fromisoformat(self.business_hours.split("-")[1])
+
+
 @dataclass(frozen=True)
 class WebConfig:
     host: str = "127.0.0.1"
@@ -218,6 +257,7 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     drafts: DraftsConfig = field(default_factory=DraftsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    followup: FollowupConfig = field(default_factory=FollowupConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def imap_password(self) -> str:

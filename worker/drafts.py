@@ -46,7 +46,7 @@ def environment(templates_dir: str | Path) -> SandboxedEnvironment:
     )
 
 
-def _render(env: SandboxedEnvironment, name: str, variables: dict) -> str:
+def render_template(env: SandboxedEnvironment, name: str, variables: dict) -> str:
     try:
         return env.get_template(name).render(**variables)
     except jinja2.TemplateNotFound as exc:
@@ -106,12 +106,12 @@ def tidy_text(text: str) -> str:
 def render_draft(env: SandboxedEnvironment, config: Config, ctx: ReplyContext, severity: str, category: str, now: datetime) -> str:
     """The draft body a reviewer will see and may edit (no signature yet)."""
     name = f"{category}.txt.j2" if category in CATEGORY_NOUNS else "other.txt.j2"
-    return tidy_text(_render(env, name, draft_variables(config, ctx, severity, category, now)))
+    return tidy_text(render_template(env, name, draft_variables(config, ctx, severity, category, now)))
 
 
 def render_reply(env: SandboxedEnvironment, config: Config, body: str, agent: str, subject: str) -> RenderedReply:
     """The approved body, signed by the reviewer, as text and as escaped HTML."""
-    signature = _render(env, "signature.txt.j2", {"agent": agent, "team": config.drafts.team_name, "company": config.drafts.company})
+    signature = render_template(env, "signature.txt.j2", {"agent": agent, "team": config.drafts.team_name, "company": config.drafts.company})
     text = tidy_text(body.strip() + "\n\n" + signature)
-    html = _render(env, "reply.html", {"paragraphs": html_paragraphs(text), "subject": subject})
+    html = render_template(env, "reply.html", {"paragraphs": html_paragraphs(text), "subject": subject})
     return RenderedReply(text=text, html=html)

@@ -21,6 +21,7 @@ from .detect import classify_pending, load_classifier
 from .errors import MailboxError, ModelError
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
+from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
 from .outbox import Sender, SendSummary
 from .review import DraftCounts, draft_pending
 from .ingest import IngestCounts, process_messages, process_pending
@@ -45,6 +46,7 @@ class PollSummary:
     classified: int = 0
     drafts: DraftCounts = field(default_factory=DraftCounts)
     sending: SendSummary = field(default_factory=SendSummary)
+    jobs: JobCounts = field(default_factory=JobCounts)
 
 
 class Backoff:
@@ -79,6 +81,7 @@ class Worker:
         self._classifier = classifier
         self._model_warned = False
         self.sender = Sender(config, store, self.inbox)
+        self.jobs = JobRunner(config, store)
 
     @property
     def classifier(self) -> "Classifier | None":
@@ -146,9 +149,13 @@ class Worker:
     def tick(self, now: datetime) -> PollSummary:
         """One pass of every stage: listen, detect, draft, send what people approved."""
         summary = self.poll(now)
+        record_survey_replies(self.store, now, summary.ingest.ids)
         summary.classified = self.detect(now)
         summary.drafts = draft_pending(self.store, self.config, now)
+        summary.jobs = schedule(self.store, self.config, now)
+        summary.jobs.done = self.jobs.run_due(now).done
         summary.sending = self.sender.send_due(now)
+        summary.jobs.scheduled += schedule(self.store, self.config, now).scheduled  # for replies just sent
         return summary
 
     # -- forever --------------------------------------------------------------------------

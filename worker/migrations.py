@@ -179,4 +179,43 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX label_corrections_message ON label_corrections (message_pk);
         """,
     ),
+    (
+        4,
+        "jobs and surveys",
+        """
+        CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            conversation_id INTEGER REFERENCES conversations (id),
+            draft_id INTEGER REFERENCES drafts (id),
+            message_pk INTEGER REFERENCES messages (id),
+            survey_id INTEGER REFERENCES surveys (id),
+            due_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'scheduled',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            done_at TEXT
+        );
+        CREATE INDEX jobs_due ON jobs (state, due_at);
+        CREATE INDEX jobs_conversation ON jobs (conversation_id, state);
+        CREATE UNIQUE INDEX jobs_once ON jobs (kind, message_pk);
+        CREATE UNIQUE INDEX jobs_once_per_survey ON jobs (kind, survey_id);
+
+        CREATE TABLE surveys (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            job_id INTEGER REFERENCES jobs (id),
+            severity TEXT,
+            category TEXT,
+            sent_at TEXT NOT NULL,
+            score INTEGER,
+            comment TEXT,
+            answered_at TEXT,
+            answered_via TEXT
+        );
+        CREATE INDEX surveys_conversation ON surveys (conversation_id);
+        """,
+    ),
 ]

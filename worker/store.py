@@ -21,6 +21,7 @@ import sqlite_utils
 from .errors import NotFound
 from .migrations import MIGRATIONS
 from .store_base import StoreBase, iso, to_json, utcnow
+from .store_jobs import JobQueries
 from .store_outbox import OutboxQueries
 from .store_review import ReviewQueries
 
@@ -45,7 +46,7 @@ def message_key(raw: bytes, message_id: str | None) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-class Store(ReviewQueries, OutboxQueries, StoreBase):
+class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     def __init__(self, db: sqlite_utils.Database, path: str) -> None:
         self.db = db
         self.path = path

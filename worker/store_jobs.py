@@ -1,0 +1,79 @@
+"""Queries for scheduled jobs and surveys. What is due is always read from here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .store_base import StoreBase, iso
+
+
+class JobQueries(StoreBase):
+    def sent_replies_without_followups(self) -> list[dict]:
+        """Replies that went out and have no follow-up scheduled yet (crash-safe, idempotent)."""
+        return list(self.db.query(
+            "SELECT d.id AS draft_id, d.conversation_id, d.severity, o.sent_at, m.id AS outbound_pk "
+            "FROM drafts d JOIN outbox o ON o.draft_id = d.id AND o.state = 'sent' "
+            "JOIN messages m ON m.message_id = o.message_id AND m.direction = 'out' "
+            "WHERE d.state = 'sent' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'follow_up' AND j.message_pk = m.id)"))
+
+    def complaints_to_alert(self, severities: tuple[str, ...]) -> list[dict]:
+        marks = ",".join("?" for _ in severities)
+        return list(self.db.query(
+            f"SELECT m.id AS message_pk, m.conversation_id FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            f"WHERE c.current = 1 AND c.complaint = 1 AND c.severity IN ({marks}) "
+            f"AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'leadership_alert' AND j.message_pk = m.id)",
+            list(severities)))
+
+    def add_job(self, kind: str, conversation_id: int | None, draft_id: int | None, message_pk: int | None,
+                due_at: datetime, now: datetime, survey_id: int | None = None) -> int | None:
+        """Schedule once: a second call for the same (kind, message or survey) does nothing."""
+        cursor = self._exec(
+            "INSERT OR IGNORE INTO jobs (kind, conversation_id, draft_id, message_pk, survey_id, due_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [kind, conversation_id, draft_id, message_pk, survey_id, iso(due_at), iso(now)])
+        return cursor.lastrowid if cursor.rowcount else None
+
+    def cancel_superseded_jobs(self, now: datetime) -> int:
+        """A customer who writes again gets an answer, not a scheduled follow-up or survey."""
+        with self.transaction():
+            return self._exec(
+                "UPDATE jobs SET state = 'cancelled', done_at = ?, reason = 'the customer wrote again (message ' || "
+                "(SELECT min(m.id) FROM messages m WHERE m.conversation_id = jobs.conversation_id AND m.direction = 'in' "
+                " AND m.automated IS NULL AND m.id > jobs.message_pk) || ')' "
+                "WHERE state = 'scheduled' AND kind IN ('follow_up', 'survey') AND EXISTS (SELECT 1 FROM messages m "
+                "WHERE m.conversation_id = jobs.conversation_id AND m.direction = 'in' AND m.automated IS NULL "
+                "AND m.state = 'parsed' AND m.id > jobs.message_pk)", [iso(now)]).rowcount
+
+    def due_jobs(self, now: datetime) -> list[dict]:
+        return list(self.db.query(
+            "SELECT * FROM jobs WHERE state = 'scheduled' AND due_at <= ? ORDER BY due_at, id", [iso(now)]))
+
+    def jobs(self, state: str | None = None, limit: int = 200) -> list[dict]:
+        where, params = ("WHERE state = ?", [state]) if state else ("", [])
+        return list(self.db.query(f"SELECT * FROM jobs {where} ORDER BY due_at, id LIMIT ?", [*params, limit]))
+
+    def update_job(self, job_id: int, **values: object) -> None:
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        self._exec(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id])
+
+    def add_survey(self, conversation_id: int, job_id: int, severity: str | None, category: str | None, now: datetime) -> int:
+        return self._exec(
+            "INSERT INTO surveys (conversation_id, job_id, severity, category, sent_at) VALUES (?, ?, ?, ?, ?)",
+            [conversation_id, job_id, severity, category, iso(now)]).lastrowid
+
+    def survey(self, survey_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
+        return rows[0] if rows else None
+
+    def open_survey_for(self, conversation_id: int) -> dict | None:
+        rows = list(self.db.query(
+            "SELECT * FROM surveys WHERE conversation_id = ? AND answered_at IS NULL ORDER BY id DESC LIMIT 1",
+            [conversation_id]))
+        return rows[0] if rows else None
+
+    def answer_survey(self, survey_id: int, score: int, comment: str | None, via: str, now: datetime) -> bool:
+        """The first answer counts; returns False when the survey was already answered."""
+        with self.transaction():
+            return self._exec(
+                "UPDATE surveys SET score = ?, comment = ?, answered_at = ?, answered_via = ? "
+                "WHERE id = ? AND answered_at IS NULL", [score, comment, iso(now), via, survey_id]).rowcount == 1
