@@ -4,7 +4,8 @@
 
 Prints, for one seeded mailbox:
   (a) plain imapclient UID FETCH BODY.PEEK[] in batches: the raw limit, msgs/s;
-  (b) `amends poll --once` doing the full ingest (fetch, store raw, parse, guard, thread);
+  (b) `amends poll --once` doing the full ingest (fetch, store raw, parse, guard, thread;
+      with no model, so classifying and drafting are left to their own benchmarks);
   the ratio b/a; peak RSS of `amends poll --once` at 1,000 and at the full count; and the
   APPEND-to-stored latency under IDLE (p50/p95), `amends run` in a child process.
 """
@@ -77,6 +78,8 @@ password_env = "BENCH_IMAP_PASSWORD"
 batch_size = {batch}
 [store]
 path = "{workdir / (user.split('@')[0] + '.db')}"
+[classifier]
+model_dir = "{workdir / 'no-models'}"
 [log]
 level = "{level}"
 """

@@ -23,7 +23,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from .features import vectorizer
 from .labels import message_text
 from .metrics import head_metrics
-from .model import CATEGORIES, SEVERITIES, Classifier, Thresholds, ordinal_probabilities, severity_from
+from .model import CATEGORIES, SEVERITIES, Classifier, Thresholds, severity_from
 
 SEED = 20261123
 DEFAULT_DATA = Path(__file__).parent / "data" / "corpus.jsonl"

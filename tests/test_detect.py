@@ -153,3 +153,43 @@ def test_train_saves_a_version_and_model_list_shows_it(make_config, tmp_path):
     assert "*" in listed.output
     no_model = runner.invoke(main, ["--config", make_config(classifier_toml(tmp_path / "none")).path, "classify", "-"], input="x")
     assert no_model.exit_code == 1 and "amends train" in no_model.output
+
+
+def _corrections(store, count, complaint, texts, first_id):
+    """Reviewer corrections on stored messages (made directly). Ids that are not multiples of
+    five are never held back for judging, so these all go into training."""
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    for i in range(count):
+        pk = store.db.conn.execute(
+            "INSERT INTO messages (id, message_key, message_id, sha256, size, fetched_at, state, subject, new_text) "
+            "VALUES (?, ?, ?, '', 0, ?, 'parsed', ?, ?)",
+            [first_id + i * 5 + 1, f"mid:c{i}-{complaint}", f"c{i}-{complaint}@x", now.isoformat(), "",
+             texts[i % len(texts)]]).lastrowid
+        store.add_correction(pk, "Ann", complaint, "medium" if complaint else None, "delivery" if complaint else None, now)
+
+
+def test_retrain_keeps_a_model_that_is_not_worse_and_refuses_a_worse_one(make_config, store, tmp_path):
+    import shutil
+
+    from classifiers.labels import model_dir_version
+
+    models = tmp_path / "models"
+    config = make_config(classifier_toml(models))
+    runner = CliRunner()
+    first = runner.invoke(main, ["--config", config.path, "retrain", "--folds", "2"])
+    assert first.exit_code == 0, first.output
+    active = model_dir_version(models)
+    _corrections(store, 5, True, ["My parcel never arrived and nobody answers"], 1000)
+    kept = runner.invoke(main, ["--config", config.path, "retrain", "--folds", "2"])
+    assert kept.exit_code == 0 and "Active model" in kept.output, kept.output
+    assert model_dir_version(models) != active
+    # Poisoned corrections: real complaint wording relabelled as "not a complaint", in bulk.
+    from classifiers.train import DEFAULT_DATA, read_jsonl
+
+    complaints = [r["body"] for r in read_jsonl([DEFAULT_DATA]) if r["complaint"]]
+    _corrections(store, len(complaints), False, complaints, 100000)
+    worse = runner.invoke(main, ["--config", config.path, "retrain", "--folds", "2"])
+    assert worse.exit_code == 1 and "measures worse" in worse.output, worse.output
+    shutil.rmtree(models)

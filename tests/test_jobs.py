@@ -190,3 +190,24 @@ def test_jobs_cli_list_and_run_due(mailbox, make_config, store, smtp_sink, model
     assert "ran 2" in result.output and len(smtp_sink.messages) == 3
     bad = runner.invoke(main, ["--config", config.path, "jobs", "run-due", "--now", "tomorrow"])
     assert bad.exit_code == 1 and "not an ISO-8601 time" in bad.output
+
+
+def test_report_counts_what_happened_and_draws_charts(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from worker.cli import main
+    from worker.report import build_report
+
+    config, worker, draft = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
+    tick(worker, T0 + timedelta(days=30))
+    store.answer_survey(1, 4, None, "link", T0 + timedelta(days=31))
+    report = build_report(store)
+    assert report.complaints == 1 and report.decisions["sent"] == 1
+    assert report.first_reply_hours and report.edit_ratio == [0.0]
+    assert report.csat == {draft["severity"]: [4]}
+    assert "delivery" in report.terms
+    result = CliRunner().invoke(main, ["--config", config.path, "report", "--png", str(tmp_path / "charts")])
+    assert result.exit_code == 0, result.output
+    assert "Time to first reply" in result.output and "CSAT after a" in result.output
+    charts = sorted(p.name for p in (tmp_path / "charts").glob("*.png"))
+    assert charts == ["complaints-per-week.png", "csat-by-severity.png", "severity-mix.png"]

@@ -5,8 +5,6 @@ import signal
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes
-from email.policy import default
 
 import pytest
 

@@ -12,7 +12,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from classifiers.labels import CATEGORIES, SEVERITIES, activate, model_dir_version
+from classifiers.labels import activate, model_dir_version
 
 from .clikit import Context, console, err_console, friendly, pass_ctx
 from .detect import classify_rows, load_classifier, thresholds_of
@@ -187,40 +187,20 @@ def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | N
 def evaluate(ctx: Context, data: str, plot: str | None) -> None:
     """Measure the active model on labelled data: precision, recall, F1, confusion, thresholds."""
     from classifiers import metrics
-    from classifiers.train import read_jsonl, record_text
+    from classifiers.evaluate import evaluate_records
+    from classifiers.train import read_jsonl
 
     classifier = load_classifier(ctx.config)
     thresholds = thresholds_of(ctx.config)
-    truth: dict[str, list] = {"complaint": [], "severity": [], "category": []}
-    results = []
     try:
-        lines = read_jsonl([Path(data)])
         with _progress() as progress:
-            task = progress.add_task("evaluating", total=None)
-            for chunk in _chunks(lines, CHUNK):
-                for record in chunk:
-                    if "complaint" not in record:
-                        raise AmendsError(f"record {record.get('id')} in {data} has no \"complaint\" label")
-                    truth["complaint"].append(int(bool(record["complaint"])))
-                    truth["severity"].append(record.get("severity"))
-                    truth["category"].append(record.get("category"))
-                # Scored as Amends decides, rules included: what a reviewer would see.
-                results.extend(classifier.classify_many([record_text(r) for r in chunk], thresholds))
-                progress.advance(task, len(chunk))
+            progress.add_task("evaluating", total=None)
+            evaluation = evaluate_records(classifier, read_jsonl([Path(data)]), thresholds)
     except FileNotFoundError:
         raise AmendsError(f"no such data file: {data}") from None
     except ValueError as exc:
-        raise AmendsError(str(exc)) from None
-    y = truth["complaint"]
-    scores = [r.complaint_probability for r in results]
-    figures = {"complaint": metrics.head_metrics(y, [int(r.complaint) for r in results], [0, 1])}
-    both = [i for i, t in enumerate(y) if t and results[i].complaint]
-    sev = [i for i in both if truth["severity"][i] in SEVERITIES]
-    figures["severity"] = metrics.head_metrics(
-        [truth["severity"][i] for i in sev], [results[i].severity for i in sev], list(SEVERITIES))
-    cat = [i for i in both if truth["category"][i] in CATEGORIES]
-    figures["category"] = metrics.head_metrics(
-        [truth["category"][i] for i in cat], [results[i].category for i in cat], list(CATEGORIES))
+        raise AmendsError(f"{data}: {exc}") from None
+    figures, y, scores = evaluation.figures, evaluation.truth, evaluation.scores
     console.print(f"Model {classifier.version} on {data}: {len(y):,} records, threshold {thresholds.complaint}")
     print_figures(figures)
     table = Table("threshold", "precision", "recall", "F1", "flagged", title="complaint head by threshold", title_justify="left")
@@ -254,6 +234,69 @@ def reclassify(ctx: Context, message_ids: tuple[int, ...], everything: bool) -> 
     for start in range(0, len(rows), CHUNK):
         done += classify_rows(store, classifier, ctx.config, rows[start : start + CHUNK], utcnow())
     console.print(f"Reclassified {done} message(s) with model {classifier.version}.")
+
+
+HANDWRITTEN = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "handwritten.jsonl"
+
+
+def correction_records(store) -> tuple[list[dict], list[dict]]:
+    """Reviewers' corrections as records: about one in five is held back to judge the models."""
+    train, held = [], []
+    for row in store.corrections():
+        record = {"id": f"review-{row['message_pk']}", "group": f"review-{row['message_pk']}",
+                  "subject": row["subject"], "body": row["new_text"] or row["text"],
+                  "complaint": bool(row["complaint"]), "severity": row["severity"], "category": row["category"]}
+        (held if row["message_pk"] % 5 == 0 else train).append(record)
+    return train, held
+
+
+@click.command()
+@click.option("--force", is_flag=True, help="Activate the new model even if it measures worse.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
+@pass_ctx
+@friendly
+def retrain(ctx: Context, force: bool, folds: int) -> None:
+    """Train on the shipped corpus plus reviewers' corrections; keep the better model.
+
+    Old and new models are scored on the same held-out data (the hand-written check set and a
+    fifth of the corrections, never trained on); the new one becomes active only if it is
+    not worse, unless --force.
+    """
+    from classifiers.evaluate import evaluate_records
+    from classifiers.train import DEFAULT_DATA, read_jsonl, train as train_model
+
+    config = ctx.config
+    model_dir = Path(config.classifier.model_dir)
+    extra, held = correction_records(ctx.store)
+    records = list(read_jsonl([DEFAULT_DATA])) + extra
+    held_out = list(read_jsonl([HANDWRITTEN])) + held
+    thresholds = thresholds_of(config)
+    old = None
+    if model_dir_version(model_dir):
+        old = evaluate_records(load_classifier(config), held_out, thresholds)
+    with _progress() as progress:
+        progress.add_task(f"training on {len(records):,} records ({len(extra)} corrections)", total=None)
+        new_model = train_model(records, model_dir, folds)
+    new = evaluate_records(new_model, held_out, thresholds)
+    table = Table("held-out figures", "active model", "new model", title=f"{len(held_out)} held-out records",
+                  title_justify="left")
+    for label, key in (("complaint F1", ("complaint", "f1")), ("severity macro-F1", ("severity", "macro_f1")),
+                       ("category macro-F1", ("category", "macro_f1"))):
+        value = lambda e: f"{e.figures[key[0]].get(key[1], 0):.3f}" if e else "-"  # noqa: E731
+        table.add_row(label, value(old), value(new))
+    table.add_row("summary", f"{old.summary:.3f}" if old else "-", f"{new.summary:.3f}")
+    console.print(table)
+    better = old is None or new.summary >= old.summary - 0.005
+    if better or force:
+        activate(model_dir, new_model.version)
+        ctx.store.audit("amends", "activated model", "model", None,
+                        {"version": new_model.version, "forced": force and not better, "held_out": new.summary}, utcnow())
+        console.print(f"Active model: {new_model.version}{' (forced)' if force and not better else ''}. "
+                      "Restart `amends run` to use it.")
+    else:
+        console.print(f"The new model {new_model.version} measures worse; the active one stays. "
+                      f"Use --force, or `amends model activate {new_model.version}`.")
+        raise SystemExit(1)
 
 
 @click.group()
@@ -292,4 +335,4 @@ def model_activate(ctx: Context, version: str) -> None:
     console.print(f"Active model: {version}")
 
 
-COMMANDS = [classify, train, evaluate, reclassify, model]
+COMMANDS = [classify, train, evaluate, retrain, reclassify, model]

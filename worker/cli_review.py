@@ -184,4 +184,43 @@ def jobs_run_due(ctx: Context, now_text: str | None) -> None:
                   f"moved to business hours {done.moved}; sent {sent.sent}.")
 
 
-COMMANDS = [drafts, send, user, web, jobs]
+@click.command()
+@click.option("--since", metavar="DATE", help="Only from this date on (YYYY-MM-DD).")
+@click.option("--png", "png_dir", type=click.Path(file_okay=False), help="Also draw the charts into this directory.")
+@pass_ctx
+@friendly
+def report(ctx: Context, since: str | None, png_dir: str | None) -> None:
+    """What goes wrong most, how fast and how well we put it right."""
+    from datetime import datetime, timezone
+
+    from .errors import AmendsError
+    from .report import Report, build_report, write_charts
+
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=timezone.utc) if since else None
+    except ValueError:
+        raise AmendsError(f"--since: not a date: {since!r} (use YYYY-MM-DD)") from None
+    r = build_report(ctx.store, start)
+    console.print(f"Complaints{' since ' + since if since else ''}: {r.complaints}; "
+                  f"repeat complainers: {r.repeat_rate:.0%} of customers who complained")
+    console.print("Severity mix: " + ", ".join(f"{k} {v}" for k, v in r.severity_mix.most_common()))
+    for week, counts in r.per_week.items():
+        console.print(f"  {week}: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()), markup=False)
+    decided = sum(r.decisions.values())
+    if decided:
+        console.print("Drafts: " + ", ".join(f"{k} {v} ({v / decided:.0%})" for k, v in r.decisions.most_common()))
+    hours, edits = Report.median(r.first_reply_hours), Report.median(r.edit_ratio)
+    if hours is not None:
+        console.print(f"Time to first reply (received to sent): median {hours:.1f} h over {len(r.first_reply_hours)} replies")
+    if edits is not None:
+        console.print(f"Reviewers changed a median {edits:.0%} of the drafted text")
+    for level, scores in r.csat.items():
+        console.print(f"CSAT after a {level} complaint: {sum(scores) / len(scores):.2f} of 5 ({len(scores)} answers)")
+    for category, terms in r.terms.items():
+        console.print(f"Root-cause words, {category}: " + ", ".join(t for t, _ in terms), markup=False)
+    if png_dir:
+        for path in write_charts(r, Path(png_dir)):
+            console.print(f"Chart: {path}")
+
+
+COMMANDS = [drafts, send, user, web, jobs, report]

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from classifiers.escalation import escalate
-from classifiers.labels import Thresholds, message_text
+from classifiers.labels import Thresholds, message_text, model_dir_version
 
 if TYPE_CHECKING:
     from classifiers.model import Classifier
 
 from .config import Config
+from .errors import ModelError
 from .store import Store, iso
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,12 @@ def thresholds_of(config: Config) -> Thresholds:
 
 
 def load_classifier(config: Config) -> "Classifier":
-    from classifiers.model import load_active  # scikit-learn: loaded only when classifying
+    model_dir = Path(config.classifier.model_dir)
+    if model_dir_version(model_dir) is None:  # say so before paying for the scikit-learn import
+        raise ModelError(f"no active model in {model_dir}: run `amends train`")
+    from classifiers.model import load_active
 
-    return load_active(Path(config.classifier.model_dir))
+    return load_active(model_dir)
 
 
 def classify_rows(store: Store, classifier: "Classifier", config: Config, rows: list[dict], now: datetime) -> int:

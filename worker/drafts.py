@@ -67,7 +67,7 @@ def deadline_text(now: datetime, hours: int, timezone: str) -> str:
     if hours <= 4:
         return f"{hour} today" if due.date() == local_now.date() else f"{hour} tomorrow"
     if due.date() == local_now.date():
-        return f"the end of today"
+        return "the end of today"
     if due.date() == (local_now + timedelta(days=1)).date():
         return f"{hour} tomorrow"
     return f"{due.strftime('%A')} {due.day} {due.strftime('%B')}"

@@ -71,15 +71,11 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
 def record_survey_replies(store: Store, now: datetime, message_ids: list[int]) -> int:
     """A reply such as "4/5" to an open survey counts as its answer (the fallback to links)."""
     answered = 0
-    for pk in message_ids:
-        msg = store.message(pk)
-        if not msg or msg["automated"] or msg["direction"] != "in" or not msg["conversation_id"]:
-            continue
-        survey = store.open_survey_for(msg["conversation_id"])
-        score = parse_score(msg["new_text"] or "") if survey else None
-        if survey and score and store.answer_survey(survey["id"], score, msg["new_text"], "reply", now):
+    for row in store.survey_replies(message_ids):
+        score = parse_score(row["new_text"] or "")
+        if score and store.answer_survey(row["survey_id"], score, row["new_text"], "reply", now):
             answered += 1
-            after_answer(store, survey["id"], now)
+            after_answer(store, row["survey_id"], now)
     return answered
 
 

@@ -65,11 +65,17 @@ class JobQueries(StoreBase):
         rows = list(self.db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
         return rows[0] if rows else None
 
-    def open_survey_for(self, conversation_id: int) -> dict | None:
-        rows = list(self.db.query(
-            "SELECT * FROM surveys WHERE conversation_id = ? AND answered_at IS NULL ORDER BY id DESC LIMIT 1",
-            [conversation_id]))
-        return rows[0] if rows else None
+    def survey_replies(self, message_ids: list[int]) -> list[dict]:
+        """Among these messages, those from a person in a conversation with an open survey."""
+        rows: list[dict] = []
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start : start + 500]
+            rows.extend(self.db.query(
+                "SELECT m.id, m.new_text, s.id AS survey_id FROM messages m JOIN surveys s "
+                "ON s.conversation_id = m.conversation_id AND s.answered_at IS NULL "
+                f"WHERE m.id IN ({','.join('?' * len(chunk))}) AND m.direction = 'in' AND m.automated IS NULL "
+                "ORDER BY m.id", chunk))
+        return rows
 
     def answer_survey(self, survey_id: int, score: int, comment: str | None, via: str, now: datetime) -> bool:
         """The first answer counts; returns False when the survey was already answered."""

@@ -1,0 +1,130 @@
+"""What goes wrong most, and how well we put it right: figures from the store, charts as PNG.
+
+Pure over the store's rows: ``build_report`` returns numbers; ``write_charts`` draws them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from classifiers.labels import CATEGORIES, SEVERITIES
+
+from .store import Store, iso
+
+_WORD = re.compile(r"[a-z][a-z']{3,}")
+_STOP = {"that", "this", "with", "have", "your", "from", "they", "were", "been", "about", "would", "there", "their",
+         "what", "when", "which", "will", "just", "still", "also", "into", "than", "then", "them", "please", "thanks",
+         "thank", "hello", "regards", "order", "since", "could", "after", "only", "again", "because", "time"}
+
+
+@dataclass
+class Report:
+    since: str | None
+    complaints: int = 0
+    per_week: dict[str, Counter] = field(default_factory=dict)
+    severity_mix: Counter = field(default_factory=Counter)
+    first_reply_hours: list[float] = field(default_factory=list)
+    decisions: Counter = field(default_factory=Counter)
+    edit_ratio: list[float] = field(default_factory=list)
+    csat: dict[str, list[int]] = field(default_factory=dict)
+    repeat_rate: float = 0.0
+    terms: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    @staticmethod
+    def median(values: list[float]) -> float | None:
+        if not values:
+            return None
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _edit_distance_ratio(a: str, b: str) -> float:
+    """Share of the drafted text the reviewer changed (0: sent as drafted)."""
+    from difflib import SequenceMatcher
+
+    return round(1 - SequenceMatcher(None, a, b, autojunk=False).ratio(), 3)
+
+
+def build_report(store: Store, since: datetime | None = None) -> Report:
+    start = iso(since) if since else "0000"
+    report = Report(since=iso(since) if since else None)
+    rows = list(store.db.query(
+        "SELECT m.id, m.from_addr, m.date, m.new_text, c.severity, c.category FROM classifications c "
+        "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 AND m.date >= ? ORDER BY m.date",
+        [start]))
+    report.complaints = len(rows)
+    per_week: dict[str, Counter] = defaultdict(Counter)
+    words: dict[str, Counter] = defaultdict(Counter)
+    senders: Counter = Counter()
+    for row in rows:
+        week = datetime.fromisoformat(row["date"]).strftime("%G-W%V")
+        per_week[week][row["category"]] += 1
+        report.severity_mix[row["severity"]] += 1
+        senders[row["from_addr"]] += 1
+        words[row["category"]].update(w for w in _WORD.findall((row["new_text"] or "").lower()) if w not in _STOP)
+    report.per_week = dict(sorted(per_week.items()))
+    report.repeat_rate = round(sum(1 for n in senders.values() if n > 1) / len(senders), 3) if senders else 0.0
+    report.terms = {c: words[c].most_common(8) for c in CATEGORIES if words[c]}
+    for draft in store.db.query(
+            "SELECT d.state, d.body, d.rendered_body, d.sent_at, m.date FROM drafts d JOIN messages m "
+            "ON m.id = d.message_pk WHERE d.created_at >= ?", [start]):
+        report.decisions[draft["state"]] += 1
+        if draft["state"] == "sent":
+            hours = (datetime.fromisoformat(draft["sent_at"]) - datetime.fromisoformat(draft["date"])).total_seconds() / 3600
+            report.first_reply_hours.append(round(hours, 2))
+            report.edit_ratio.append(_edit_distance_ratio(draft["rendered_body"], draft["body"]))
+    for survey in store.db.query("SELECT severity, score FROM surveys WHERE score IS NOT NULL AND sent_at >= ?", [start]):
+        report.csat.setdefault(survey["severity"] or "unknown", []).append(survey["score"])
+    return report
+
+
+def write_charts(report: Report, directory: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    if report.per_week:
+        weeks = list(report.per_week)
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+        bottom = [0] * len(weeks)
+        for category in CATEGORIES:
+            values = [report.per_week[w].get(category, 0) for w in weeks]
+            if any(values):
+                ax.bar(weeks, values, bottom=bottom, label=category)
+                bottom = [b + v for b, v in zip(bottom, values)]
+        ax.set_title("Complaints per week, by category")
+        ax.set_ylabel("complaints")
+        ax.legend(fontsize=8, ncols=2)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        written.append(directory / "complaints-per-week.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
+    if report.severity_mix:
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+        levels = [s for s in SEVERITIES if report.severity_mix.get(s)]
+        ax.bar(levels, [report.severity_mix[s] for s in levels], color=["#2f855a", "#b7791f", "#c05621", "#c53030"][: len(levels)])
+        ax.set_title("Severity mix")
+        fig.tight_layout()
+        written.append(directory / "severity-mix.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
+    if report.csat:
+        fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+        levels = [s for s in SEVERITIES if s in report.csat]
+        ax.bar(levels, [sum(report.csat[s]) / len(report.csat[s]) for s in levels], color="#2b6cb0")
+        ax.set_ylim(0, 5)
+        ax.set_title("CSAT after recovery, by severity (1-5)")
+        fig.tight_layout()
+        written.append(directory / "csat-by-severity.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
+    return written
