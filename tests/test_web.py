@@ -185,3 +185,58 @@ def test_logout_ends_the_session(page, site):
     page.click("header .logout button")
     page.goto(site["url"] + "/")
     assert "/login" in page.url
+
+
+def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_links(page, mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
+    from datetime import timedelta
+
+    from worker.review import approve
+    from worker.surveys import make_token
+
+    secret = "survey-secret-" + "z" * 30
+    monkeypatch.setenv("AMENDS_SECRET_KEY", secret)
+    mailbox.append(eml("gmail_complaint_delivery.eml"))
+    port = free_port()
+    config = make_config(smtp_toml(smtp_sink, model_dir) + f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n')
+    worker = Worker(config, store)
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+    with worker.inbox:
+        worker.tick(start)
+        approve(store, config, store.drafts(state="pending")[0]["id"], "Tom Baker", start)
+        worker.tick(start)
+        worker.tick(start + timedelta(days=30))
+    links = [line.split(": ", 1)[1] for line in smtp_sink.messages[-1].message.get_body(("plain",)).get_content().splitlines()
+             if "/survey/" in line]
+    from waitress import create_server
+
+    server = create_server(create_app(config), host="127.0.0.1", port=port, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        page.goto(links[0])  # "5 - Very satisfied"
+        expect(page.locator("#chosen")).to_contain_text("5 of 5")
+        assert store.survey(1)["answered_at"] is None
+        page.screenshot(path=str(ARTIFACTS / "survey.png"))
+        page.fill("textarea[name=comment]", "Sorted quickly in the end <script>alert(9)</script>")
+        page.click("#submit")
+        expect(page.locator("h1")).to_have_text("Thank you")
+        assert store.survey(1)["score"] == 5
+        page.goto(links[4])  # reusing the survey with another score
+        expect(page.locator("body")).to_contain_text("already have your answer")
+        assert store.survey(1)["score"] == 5
+        tampered = links[1][:-3] + ("x" if links[1][-3] != "x" else "y") + links[1][-2:]
+        for url, words in ((tampered, "not valid"), (f"http://127.0.0.1:{port}/survey/{make_token('forged', 1, 1)}", "not valid"),
+                           (f"http://127.0.0.1:{port}/survey/not-a-token", "not valid")):
+            response = page.goto(url)
+            assert response.status == 400
+            expect(page.locator("body")).to_contain_text(words)
+        import itsdangerous
+
+        def as_if_29_days_later(self, token, max_age=None):
+            raise itsdangerous.SignatureExpired("older than survey_link_days")
+
+        monkeypatch.setattr("worker.surveys.URLSafeTimedSerializer.loads", as_if_29_days_later)
+        page.goto(links[2])
+        expect(page.locator("body")).to_contain_text("expired")
+        assert page.dialogs == []
+    finally:
+        server.close()

@@ -359,7 +359,10 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         stop_web = demo_module.serve_web(config)
         console.print(f"\nReview pages: {config.web.base_url}/  (user [bold]{name}[/], password [bold]{password}[/])",
                       markup=True, highlight=False)
-        console.print("Approve a draft there; the worker sends it to the SMTP sink. Ctrl-C stops everything.")
+        console.print("Approve a draft there; the worker sends it to the SMTP sink. Ctrl-C stops everything.\n"
+                      "In another terminal, to see the follow-up and the survey (links work while the demo runs):\n"
+                      f"  export {config.web.secret_key_env}=$(cat {config.data_dir / 'demo-secret'})\n"
+                      "  amends jobs run-due --now 2030-01-07T10:00:00+00:00")
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

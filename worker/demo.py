@@ -93,8 +93,16 @@ def demo_user(store: Store, now: datetime) -> tuple[str, str]:
     return "demo", password
 
 
-def ensure_secret_key(config: Config) -> None:
-    os.environ.setdefault(config.web.secret_key_env, secrets.token_urlsafe(32))
+def ensure_secret_key(config: Config) -> Path:
+    """The demo's secret, kept in var/ (mode 0600) so that commands in another terminal sign
+    survey links the running demo accepts: `export AMENDS_SECRET_KEY=$(cat var/demo-secret)`."""
+    path = config.data_dir / "demo-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    os.environ.setdefault(config.web.secret_key_env, path.read_text().strip())
+    return path
 
 
 def serve_web(config: Config) -> Callable[[], None]:

@@ -11,8 +11,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 
-DOMAIN = "demo.amends.test"
-
 MAILS: list[dict] = [
     {
         "from": ("Sarah Whitfield", "sarah.whitfield@gmail.example"),

@@ -92,6 +92,12 @@ class JobRunner:
         self.config = config
         self.store = store
         self.env = environment(config.drafts.templates_dir)
+        self.handlers = {
+            "follow_up": self._follow_up,
+            "survey": self._survey,
+            "leadership_alert": self._leadership_alert,
+            "low_score_alert": self._low_score_alert,
+        }
 
     def run_due(self, now: datetime) -> JobCounts:
         counts = JobCounts()
@@ -105,7 +111,7 @@ class JobRunner:
                     continue
             try:
                 with self.store.transaction():
-                    getattr(self, f"_{job['kind']}")(job, now)
+                    self.handlers[job["kind"]](job, now)
                     self.store.update_job(job["id"], state="done", done_at=iso(now), attempts=job["attempts"] + 1)
                 counts.done += 1
             except Exception as exc:  # one broken job must not stop the others

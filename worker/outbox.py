@@ -49,10 +49,6 @@ class SendSummary:
     filed: int = 0
 
 
-class PermanentFailure(Exception):
-    pass
-
-
 def smtp_connect(config: Config) -> smtplib.SMTP:
     smtp = config.smtp
     context = ssl.create_default_context()

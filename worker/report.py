@@ -83,6 +83,13 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     return report
 
 
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def write_charts(report: Report, directory: Path) -> list[Path]:
     import matplotlib
 
@@ -104,27 +111,18 @@ def write_charts(report: Report, directory: Path) -> list[Path]:
         ax.set_ylabel("complaints")
         ax.legend(fontsize=8, ncols=2)
         fig.autofmt_xdate()
-        fig.tight_layout()
-        written.append(directory / "complaints-per-week.png")
-        fig.savefig(written[-1])
-        plt.close(fig)
+        written.append(_save(plt, fig, directory / "complaints-per-week.png"))
     if report.severity_mix:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
         levels = [s for s in SEVERITIES if report.severity_mix.get(s)]
         ax.bar(levels, [report.severity_mix[s] for s in levels], color=["#2f855a", "#b7791f", "#c05621", "#c53030"][: len(levels)])
         ax.set_title("Severity mix")
-        fig.tight_layout()
-        written.append(directory / "severity-mix.png")
-        fig.savefig(written[-1])
-        plt.close(fig)
+        written.append(_save(plt, fig, directory / "severity-mix.png"))
     if report.csat:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
         levels = [s for s in SEVERITIES if s in report.csat]
         ax.bar(levels, [sum(report.csat[s]) / len(report.csat[s]) for s in levels], color="#2b6cb0")
         ax.set_ylim(0, 5)
         ax.set_title("CSAT after recovery, by severity (1-5)")
-        fig.tight_layout()
-        written.append(directory / "csat-by-severity.png")
-        fig.savefig(written[-1])
-        plt.close(fig)
+        written.append(_save(plt, fig, directory / "csat-by-severity.png"))
     return written

@@ -1,6 +1,7 @@
 """A local SMTP server that keeps what it receives: for the demo and the tests.
 
-It writes each message to a directory as an .eml file and keeps it in memory. With
+It writes each message to a directory as an .eml file (and a .txt with its text decoded, for
+reading) and keeps it in memory. With
 ``file_in_sent`` it also files the message in an IMAP Sent folder, as Gmail and Microsoft 365
 do with submitted mail, so tests can exercise ``smtp.provider_saves_sent``. ``hold`` lets a
 test freeze the server between receiving a message and answering 250.
@@ -60,7 +61,9 @@ class SinkHandler:
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            (self.directory / f"{len(self.messages):04d}.eml").write_bytes(raw)
+            stem = self.directory / f"{len(self.messages):04d}"
+            stem.with_suffix(".eml").write_bytes(raw)
+            stem.with_suffix(".txt").write_text(_readable(raw), encoding="utf-8")
         if self.file_in_sent is not None:
             self.file_in_sent.file(raw)
         self.received.set()
@@ -68,6 +71,14 @@ class SinkHandler:
             self.hold.set()
             self.release.wait(30)
         return self.reply
+
+
+def _readable(raw: bytes) -> str:
+    """Headers a person looks for, and the text part decoded (links intact, no =-wrapping)."""
+    msg = message_from_bytes(raw, policy=default)
+    head = "\n".join(f"{name}: {msg[name]}" for name in ("From", "To", "Subject", "Date") if msg[name])
+    body = msg.get_body(("plain",))
+    return f"{head}\n\n{body.get_content() if body else ''}"
 
 
 class SmtpSink:

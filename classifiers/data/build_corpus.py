@@ -103,7 +103,6 @@ INDUSTRIES: dict[str, dict[str, list[str]]] = {
 }
 
 ALL = list(INDUSTRIES)
-GOODS = ["shop", "food", "saas", "telecom"]
 
 # (id, industries, base severity, subjects, phrasings)
 COMPLAINTS: dict[str, list[tuple]] = {

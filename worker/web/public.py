@@ -22,10 +22,10 @@ def survey(token: str):
     try:
         survey_id, score = read_token(current_app.config["SECRET_KEY"], token, config.followup.survey_link_days)
     except SurveyLinkError as exc:
-        return render_template("survey.html", error=str(exc)), 400
+        return render_template("survey.html", error=str(exc), company=config.drafts.company), 400
     row = store().survey(survey_id)
     if row is None:
-        return render_template("survey.html", error="This survey link is not valid."), 404
+        return render_template("survey.html", error="This survey link is not valid.", company=config.drafts.company), 404
     if row["answered_at"]:
         return render_template("survey.html", done=True, already=True, company=config.drafts.company)
     if request.method == "POST":
