@@ -240,3 +240,43 @@ def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_l
         assert page.dialogs == []
     finally:
         server.close()
+
+
+def test_only_admins_tune_thresholds(page, site):
+    login(page, site)
+    response = page.goto(site["url"] + "/admin/thresholds")
+    assert response.status == 403
+
+
+def test_admin_sets_the_threshold_from_measured_precision_and_recall(page, site):
+    from worker.detect import thresholds_of
+
+    add_user(site["store"], "Ada Admin", PASSWORD, True, datetime.now(timezone.utc))
+    login(page, site, name="Ada Admin")
+    page.click("text=Thresholds")
+    expect(page.locator("#current")).to_have_text("0.50")
+    assert page.locator("#threshold-table tr").count() == 10  # header + 0.1 .. 0.9
+    assert page.request.get(site["url"] + "/admin/thresholds/pr.png").headers["content-type"] == "image/png"
+    page.wait_for_load_state("load")  # fires once the images have loaded
+    assert page.evaluate("document.querySelector('img').naturalWidth") > 0  # the curve rendered
+    page.screenshot(path=str(ARTIFACTS / "thresholds.png"), full_page=True)
+    page.fill("#threshold", "0.7")
+    page.click("#save-threshold")
+    expect(page.locator("#current")).to_have_text("0.70")
+    store, config = site["store"], site["config"]
+    assert thresholds_of(config, store).complaint == 0.7  # read at each pass: no restart needed
+    assert any(a["action"] == "changed setting" and a["actor"] == "Ada Admin"
+               for a in store.db.query("SELECT actor, action FROM audit_log"))
+    page.fill("#threshold", "2")
+    page.click("#save-threshold")
+    expect(page.locator("#current")).to_have_text("0.70")
+
+
+def test_report_page_shows_figures_and_charts(page, site):
+    login(page, site)
+    page.click("text=Report")
+    expect(page.locator("h1")).to_contain_text("What goes wrong")
+    expect(page.locator("body")).to_contain_text("3 complaints")
+    page.wait_for_load_state("load")  # fires once the images have loaded
+    widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+    assert widths and all(w > 0 for w in widths[:2])

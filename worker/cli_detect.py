@@ -65,7 +65,7 @@ def classify(ctx: Context, source: str, jsonl: bool) -> None:
     memory stays flat however long the stream is.
     """
     classifier = load_classifier(ctx.config)
-    thresholds = thresholds_of(ctx.config)
+    thresholds = thresholds_of(ctx.config, ctx.store)
     if not jsonl:
         data = sys.stdin.buffer.read() if source == "-" else _read(source)
         subject, text = _subject_and_text(data)
@@ -191,7 +191,7 @@ def evaluate(ctx: Context, data: str, plot: str | None) -> None:
     from classifiers.train import read_jsonl
 
     classifier = load_classifier(ctx.config)
-    thresholds = thresholds_of(ctx.config)
+    thresholds = thresholds_of(ctx.config, ctx.store)
     try:
         with _progress() as progress:
             progress.add_task("evaluating", total=None)
@@ -270,7 +270,7 @@ def retrain(ctx: Context, force: bool, folds: int) -> None:
     extra, held = correction_records(ctx.store)
     records = list(read_jsonl([DEFAULT_DATA])) + extra
     held_out = list(read_jsonl([HANDWRITTEN])) + held
-    thresholds = thresholds_of(config)
+    thresholds = thresholds_of(config, ctx.store)
     old = None
     if model_dir_version(model_dir):
         old = evaluate_records(load_classifier(config), held_out, thresholds)

@@ -27,12 +27,20 @@ from .store import Store, iso
 log = logging.getLogger(__name__)
 
 
-def thresholds_of(config: Config) -> Thresholds:
-    c = config.classifier
-    return Thresholds(
-        complaint=c.complaint_threshold, medium=c.severity_medium, high=c.severity_high,
-        critical=c.severity_critical, rule_floor=c.rule_floor,
-    )
+THRESHOLD_KEYS = {"complaint": "complaint_threshold", "medium": "severity_medium", "high": "severity_high",
+                  "critical": "severity_critical", "rule_floor": "rule_floor"}
+
+
+def thresholds_of(config: Config, store: Store | None = None) -> Thresholds:
+    """Config values, overridden by what an admin chose on the thresholds page (read each
+    time, so a change takes effect without a restart)."""
+    values = {field: getattr(config.classifier, key) for field, key in THRESHOLD_KEYS.items()}
+    if store is not None:
+        for key, value in store.settings("classifier.").items():
+            field = next((f for f, k in THRESHOLD_KEYS.items() if f"classifier.{k}" == key), None)
+            if field:
+                values[field] = float(value)
+    return Thresholds(**values)
 
 
 def load_classifier(config: Config) -> "Classifier":
@@ -45,7 +53,7 @@ def load_classifier(config: Config) -> "Classifier":
 
 
 def classify_rows(store: Store, classifier: "Classifier", config: Config, rows: list[dict], now: datetime) -> int:
-    thresholds = thresholds_of(config)
+    thresholds = thresholds_of(config, store)
     texts = [message_text(r["subject"], r["new_text"] or r["text"]) for r in rows]
     window = config.classifier.repeat_window_days
     for row, result in zip(rows, classifier.classify_many(texts, thresholds)):

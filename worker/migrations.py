@@ -218,4 +218,16 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX surveys_conversation ON surveys (conversation_id);
         """,
     ),
+    (
+        5,
+        "settings changed by admins at run time",
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

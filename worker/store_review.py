@@ -41,6 +41,26 @@ class ReviewQueries(StoreBase):
         with self.transaction():
             self._exec("UPDATE users SET last_login_at = ? WHERE id = ?", [iso(now), user_id])
 
+    # -- settings an admin changed at run time (they win over the config file) -------------------
+
+    def settings(self, prefix: str) -> dict[str, str]:
+        return {row["key"]: row["value"] for row in self.db.query(
+            "SELECT key, value FROM settings WHERE key LIKE ?", [prefix + "%"])}
+
+    def set_setting(self, key: str, value: str, by: str, now: datetime) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO settings (key, value, updated_by, updated_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, "
+                       "updated_at = excluded.updated_at", [key, value, by, iso(now)])
+        self.audit(by, "changed setting", "setting", None, {"key": key, "value": value}, now)
+
+    def reviewed_probabilities(self) -> list[tuple[int, float]]:
+        """(true label from a reviewer, P(complaint) the current model gave) per corrected message."""
+        return [(row["complaint"], row["complaint_probability"]) for row in self.db.query(
+            "SELECT l.complaint, c.complaint_probability FROM label_corrections l "
+            "JOIN classifications c ON c.message_pk = l.message_pk AND c.current = 1 "
+            "WHERE l.id = (SELECT max(id) FROM label_corrections WHERE message_pk = l.message_pk)")]
+
     # -- audit ----------------------------------------------------------------------------------
 
     def audit(self, actor: str, action: str, object_type: str, object_id: int | None, detail: dict | None, now: datetime) -> None:

@@ -35,11 +35,12 @@ def create_app(config: Config, secret_key: str | None = None) -> Flask:
     )
     CSRFProtect(app)
 
-    from . import auth, drafts, public
+    from . import admin, auth, drafts, public
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(drafts.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(admin.bp)
 
     @app.before_request
     def require_login():
