@@ -211,3 +211,27 @@ def test_report_counts_what_happened_and_draws_charts(mailbox, make_config, stor
     assert "Time to first reply" in result.output and "CSAT after a" in result.output
     charts = sorted(p.name for p in (tmp_path / "charts").glob("*.png"))
     assert charts == ["complaints-per-week.png", "csat-by-severity.png", "severity-mix.png"]
+
+
+def test_a_crash_between_due_and_sent_sends_the_follow_up_exactly_once(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    config, worker, draft = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
+    follow_due = next(j for j in store.jobs() if j["kind"] == "follow_up")["due_at"]
+    command = [sys.executable, "-m", "worker.cli", "--config", config.path, "jobs", "run-due", "--now", follow_due]
+    proc = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ, AMENDS_FAILPOINT="smtp-before-connect"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status = os.waitpid(proc.pid, os.WUNTRACED)  # job done and mail queued; frozen before SMTP
+    assert os.WIFSTOPPED(status)
+    os.kill(proc.pid, signal.SIGKILL)
+    os.waitpid(proc.pid, 0)
+    proc.returncode = -9
+    assert subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0
+    assert subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0
+    assert len(smtp_sink.messages) == 2  # the reply, and one follow-up
+    assert [j["state"] for j in store.jobs() if j["kind"] == "follow_up"] == ["done"]
