@@ -225,11 +225,7 @@ def reclassify(ctx: Context, message_ids: tuple[int, ...], everything: bool) -> 
         raise click.UsageError("name message ids, or pass --all")
     store = ctx.store
     classifier = load_classifier(ctx.config)
-    where = "" if everything else f"AND m.id IN ({','.join('?' * len(message_ids))})"
-    rows = list(store.db.query(
-        "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date FROM messages m "
-        f"WHERE m.state = 'parsed' AND m.automated IS NULL AND m.direction = 'in' {where} ORDER BY m.id",
-        [] if everything else list(message_ids)))
+    rows = store.from_people(None if everything else message_ids)
     done = 0
     for start in range(0, len(rows), CHUNK):
         done += classify_rows(store, classifier, ctx.config, rows[start : start + CHUNK], utcnow())

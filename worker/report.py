@@ -1,6 +1,6 @@
 """What goes wrong most, and how well we put it right: figures from the store, charts as PNG.
 
-Pure over the store's rows: ``build_report`` returns numbers; ``write_charts`` draws them.
+Over the store's rows: ``build_report`` returns numbers; ``write_charts`` draws them.
 """
 
 from __future__ import annotations
@@ -53,10 +53,7 @@ def _edit_distance_ratio(a: str, b: str) -> float:
 def build_report(store: Store, since: datetime | None = None) -> Report:
     start = iso(since) if since else "0000"
     report = Report(since=iso(since) if since else None)
-    rows = list(store.db.query(
-        "SELECT m.id, m.from_addr, m.date, m.new_text, c.severity, c.category FROM classifications c "
-        "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 AND m.date >= ? ORDER BY m.date",
-        [start]))
+    rows = store.complaints_since(start)
     report.complaints = len(rows)
     per_week: dict[str, Counter] = defaultdict(Counter)
     words: dict[str, Counter] = defaultdict(Counter)
@@ -70,15 +67,13 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     report.per_week = dict(sorted(per_week.items()))
     report.repeat_rate = round(sum(1 for n in senders.values() if n > 1) / len(senders), 3) if senders else 0.0
     report.terms = {c: words[c].most_common(8) for c in CATEGORIES if words[c]}
-    for draft in store.db.query(
-            "SELECT d.state, d.body, d.rendered_body, d.sent_at, m.date FROM drafts d JOIN messages m "
-            "ON m.id = d.message_pk WHERE d.created_at >= ?", [start]):
+    for draft in store.draft_outcomes_since(start):
         report.decisions[draft["state"]] += 1
         if draft["state"] == "sent":
             hours = (datetime.fromisoformat(draft["sent_at"]) - datetime.fromisoformat(draft["date"])).total_seconds() / 3600
             report.first_reply_hours.append(round(hours, 2))
             report.edit_ratio.append(_edit_distance_ratio(draft["rendered_body"], draft["body"]))
-    for survey in store.db.query("SELECT severity, score FROM surveys WHERE score IS NOT NULL AND sent_at >= ?", [start]):
+    for survey in store.survey_scores_since(start):
         report.csat.setdefault(survey["severity"] or "unknown", []).append(survey["score"])
     return report
 

@@ -271,13 +271,41 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     # -- classifications -----------------------------------------------------------------------
 
+    _FROM_PEOPLE = (
+        "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date FROM messages m "
+        "WHERE m.state = 'parsed' AND m.automated IS NULL AND m.direction = 'in' "
+    )
+
     def unclassified(self, limit: int = 500) -> list[dict]:
         """Inbound mail from people that has no current classification yet."""
         return list(self.db.query(
-            "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date FROM messages m "
-            "WHERE m.state = 'parsed' AND m.automated IS NULL AND m.direction = 'in' "
-            "AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.message_pk = m.id AND c.current = 1) "
+            self._FROM_PEOPLE
+            + "AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.message_pk = m.id AND c.current = 1) "
             "ORDER BY m.id LIMIT ?", [limit]))
+
+    def from_people(self, ids: Sequence[int] | None = None) -> list[dict]:
+        """Inbound mail from people: all of it, or just these ids (for reclassifying)."""
+        if ids is None:
+            return list(self.db.query(self._FROM_PEOPLE + "ORDER BY m.id"))
+        return list(self.db.query(
+            self._FROM_PEOPLE + f"AND m.id IN ({','.join('?' * len(ids))}) ORDER BY m.id", list(ids)))
+
+    # -- the report -----------------------------------------------------------------------------
+
+    def complaints_since(self, start: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT m.id, m.from_addr, m.date, m.new_text, c.severity, c.category FROM classifications c "
+            "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 AND m.date >= ? "
+            "ORDER BY m.date", [start]))
+
+    def draft_outcomes_since(self, start: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT d.state, d.body, d.rendered_body, d.sent_at, m.date FROM drafts d JOIN messages m "
+            "ON m.id = d.message_pk WHERE d.created_at >= ?", [start]))
+
+    def survey_scores_since(self, start: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT severity, score FROM surveys WHERE score IS NOT NULL AND sent_at >= ?", [start]))
 
     def earlier_complaints(self, sender: str, since: str, before_id: int) -> int:
         return self._exec(

@@ -73,10 +73,14 @@ def create_app(config: Config, secret_key: str | None = None) -> Flask:
     return app
 
 
+def config() -> Config:
+    from flask import current_app
+
+    return current_app.config["AMENDS"]
+
+
 def store() -> Store:
     """One connection per request: SQLite connections are not shared between threads."""
     if "store" not in g:
-        from flask import current_app
-
-        g.store = Store.open(current_app.config["AMENDS"].store.path)
+        g.store = Store.open(config().store.path)
     return g.store

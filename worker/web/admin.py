@@ -20,18 +20,10 @@ from classifiers.labels import model_dir_version
 from ..detect import thresholds_of
 from ..report import Report, build_report, write_charts
 from ..store import utcnow
-from . import store
+from . import config, store
 
 bp = Blueprint("admin", __name__)
 CHARTS = ("complaints-per-week", "severity-mix", "csat-by-severity")
-
-
-def _config():
-    from flask import current_app
-
-    return current_app.config["AMENDS"]
-
-
 def _require_admin() -> None:
     if not g.user["is_admin"]:
         abort(403)
@@ -39,7 +31,7 @@ def _require_admin() -> None:
 
 def measured() -> tuple[list[int], list[float], str | None]:
     """True labels and P(complaint): out-of-fold corpus predictions plus reviewer labels."""
-    model_dir = Path(_config().classifier.model_dir)
+    model_dir = Path(config().classifier.model_dir)
     version = model_dir_version(model_dir)
     y: list[int] = []
     p: list[float] = []
@@ -56,7 +48,6 @@ def measured() -> tuple[list[int], list[float], str | None]:
 @bp.route("/admin/thresholds", methods=["GET", "POST"])
 def thresholds():
     _require_admin()
-    config = _config()
     if request.method == "POST":
         try:
             value = float(request.form.get("complaint", ""))
@@ -70,7 +61,7 @@ def thresholds():
         return redirect(url_for("admin.thresholds"))
     y, p, version = measured()
     table = metrics.threshold_table(y, p) if len(set(y)) == 2 else []
-    return render_template("thresholds.html", table=table, current=thresholds_of(config, store()).complaint,
+    return render_template("thresholds.html", table=table, current=thresholds_of(config(), store()).complaint,
                            version=version, records=len(y), reviewed=len(store().reviewed_probabilities()))
 
 
@@ -82,7 +73,7 @@ def pr_png():
         abort(404)
     with tempfile.TemporaryDirectory() as tmp:
         path = metrics.pr_curve_png(y, p, Path(tmp) / "pr.png", f"Complaint head, model {version}",
-                                    thresholds_of(_config(), store()).complaint)
+                                    thresholds_of(config(), store()).complaint)
         return send_file(io.BytesIO(path.read_bytes()), mimetype="image/png")
 
 

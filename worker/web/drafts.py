@@ -9,7 +9,7 @@ from classifiers.labels import CATEGORIES, SEVERITIES
 from ..errors import AmendsError
 from ..review import approve, carried_edits, correct_labels, edits_diff, reject, save_edit
 from ..store import utcnow
-from . import store
+from . import config, store
 
 bp = Blueprint("drafts", __name__)
 STATES = ("open", "pending", "failed", "approved", "sent", "rejected", "superseded")
@@ -79,7 +79,7 @@ def save(draft_id: int):
 @bp.route("/drafts/<int:draft_id>/approve", methods=["POST"])
 def approve_draft(draft_id: int):
     _draft_or_404(draft_id)
-    return _act(draft_id, lambda: approve(store(), _config(), draft_id, g.user["name"], utcnow(),
+    return _act(draft_id, lambda: approve(store(), config(), draft_id, g.user["name"], utcnow(),
                                           body=request.form.get("body")),
                 f"Draft {draft_id} approved; it will be sent once, signed by you.")
 
@@ -102,9 +102,3 @@ def labels(draft_id: int):
     except AmendsError as exc:
         flash(str(exc), "error")
     return redirect(url_for("drafts.show", draft_id=draft_id))
-
-
-def _config():
-    from flask import current_app
-
-    return current_app.config["AMENDS"]

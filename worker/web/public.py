@@ -11,26 +11,26 @@ from flask import Blueprint, current_app, render_template, request
 from ..jobs import after_answer
 from ..store import utcnow
 from ..surveys import LABELS, SurveyLinkError, read_token
-from . import store
+from . import config, store
 
 bp = Blueprint("public", __name__)
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
 def survey(token: str):
-    config = current_app.config["AMENDS"]
+    settings = config()
     try:
-        survey_id, score = read_token(current_app.config["SECRET_KEY"], token, config.followup.survey_link_days)
+        survey_id, score = read_token(current_app.config["SECRET_KEY"], token, settings.followup.survey_link_days)
     except SurveyLinkError as exc:
-        return render_template("survey.html", error=str(exc), company=config.drafts.company), 400
+        return render_template("survey.html", error=str(exc), company=settings.drafts.company), 400
     row = store().survey(survey_id)
     if row is None:
-        return render_template("survey.html", error="This survey link is not valid.", company=config.drafts.company), 404
+        return render_template("survey.html", error="This survey link is not valid.", company=settings.drafts.company), 404
     if row["answered_at"]:
-        return render_template("survey.html", done=True, already=True, company=config.drafts.company)
+        return render_template("survey.html", done=True, already=True, company=settings.drafts.company)
     if request.method == "POST":
         comment = (request.form.get("comment") or "").strip()[:4000] or None
         if store().answer_survey(survey_id, score, comment, "link", utcnow()):
             after_answer(store(), survey_id, utcnow())
-        return render_template("survey.html", done=True, company=config.drafts.company)
-    return render_template("survey.html", score=score, label=LABELS[score], company=config.drafts.company)
+        return render_template("survey.html", done=True, company=settings.drafts.company)
+    return render_template("survey.html", score=score, label=LABELS[score], company=settings.drafts.company)
