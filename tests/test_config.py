@@ -54,6 +54,9 @@ def test_own_addresses_include_the_imap_user():
         (MINIMAL + "[nonsense]\nx = 1\n", "[nonsense]", "unknown section"),
         ("[imap]\nport = 993\n", "imap.username", "is required"),
         (MINIMAL + "idle = 'yes'\n", "imap.idle", "expected bool"),
+        (MINIMAL + "[followup]\nbusiness_hours = '17:00-09:00'\n", "followup.business_hours", "opening first"),
+        (MINIMAL + "[followup]\nbusiness_hours = '9-5'\n", "followup.business_hours", "HH:MM-HH:MM"),
+        (MINIMAL + "[followup]\ndigest_at = '25:00'\n", "followup.digest_at", "HH:MM"),
     ],
 )
 def test_bad_values_name_the_file_and_the_key(text, key, words):

@@ -197,3 +197,19 @@ def test_every_command_has_help():
     for args in commands:
         result = runner.invoke(main, [*args, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output, args
+
+
+def test_a_one_shot_command_with_the_server_down_says_so_in_one_line(make_config, mailbox):
+    from pathlib import Path
+
+    from worker.dovecot import free_port
+
+    config = make_config()
+    path = Path(config.path)
+    port = free_port()
+    path.write_text(path.read_text().replace(f"port = {mailbox.port}", f"port = {port}"))
+    for command in (["poll", "--once"], ["jobs", "run-due"]):
+        result = CliRunner().invoke(main, ["--config", str(path), *command])
+        assert result.exit_code == 1, result.output
+        assert f"cannot reach the IMAP server at 127.0.0.1:{port} (ConnectionRefusedError" in result.output
+        assert "Traceback" not in result.output

@@ -254,3 +254,20 @@ def test_cli_drafts_list_approve_reject_and_send(mailbox, make_config, store, sm
     assert "Your desk is on its way today." in received.message.get_body(("plain",)).get_content()
     states = {r["to"]: r["state"] for r in json.loads(runner.invoke(main, ["--config", config.path, "drafts", "list", "--json"]).output)}
     assert states == {"sarah.whitfield@gmail.com": "sent", "ken.okafor@protonmail.com": "rejected"}
+
+
+def test_a_restarted_demo_sink_keeps_the_mail_it_wrote_before(tmp_path):
+    import smtplib
+
+    from worker.dovecot import free_port
+    from worker.smtp_sink import SmtpSink
+
+    for subject in ("first", "second"):
+        sink = SmtpSink(free_port(), directory=tmp_path).start()
+        try:
+            with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+                smtp.sendmail("a@example.com", ["b@example.com"], f"Subject: {subject}\n\nhello\n")
+        finally:
+            sink.stop()
+    assert sorted(p.name for p in tmp_path.glob("*.eml")) == ["0001.eml", "0002.eml"]
+    assert "Subject: second" in (tmp_path / "0002.txt").read_text()

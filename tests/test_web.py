@@ -187,14 +187,14 @@ def test_logout_ends_the_session(page, site):
     assert "/login" in page.url
 
 
-def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_links(page, mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
+@pytest.fixture
+def surveyed(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
+    """A complaint answered, followed up and surveyed; the site serving it. Yields the survey links, 5 down to 1."""
     from datetime import timedelta
 
     from worker.review import approve
-    from worker.surveys import make_token
 
-    secret = "survey-secret-" + "z" * 30
-    monkeypatch.setenv("AMENDS_SECRET_KEY", secret)
+    monkeypatch.setenv("AMENDS_SECRET_KEY", "survey-secret-" + "z" * 30)
     mailbox.append(eml("gmail_complaint_delivery.eml"))
     port = free_port()
     config = make_config(smtp_toml(smtp_sink, model_dir) + f'\n[web]\nport = {port}\nbase_url = "http://127.0.0.1:{port}"\n')
@@ -207,39 +207,74 @@ def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_l
         worker.tick(start + timedelta(days=30))
     links = [line.split(": ", 1)[1] for line in smtp_sink.messages[-1].message.get_body(("plain",)).get_content().splitlines()
              if "/survey/" in line]
+    add_user(store, "Tom Baker", PASSWORD, False, datetime.now(timezone.utc))
     from waitress import create_server
 
     server = create_server(create_app(config), host="127.0.0.1", port=port, threads=2)
     threading.Thread(target=server.run, daemon=True).start()
-    try:
-        page.goto(links[0])  # "5 - Very satisfied"
-        expect(page.locator("#chosen")).to_contain_text("5 of 5")
-        assert store.survey(1)["answered_at"] is None
-        page.screenshot(path=str(ARTIFACTS / "survey.png"))
-        page.fill("textarea[name=comment]", "Sorted quickly in the end <script>alert(9)</script>")
-        page.click("#submit")
-        expect(page.locator("h1")).to_have_text("Thank you")
-        assert store.survey(1)["score"] == 5
-        page.goto(links[4])  # reusing the survey with another score
-        expect(page.locator("body")).to_contain_text("already have your answer")
-        assert store.survey(1)["score"] == 5
-        tampered = links[1][:-3] + ("x" if links[1][-3] != "x" else "y") + links[1][-2:]
-        for url, words in ((tampered, "not valid"), (f"http://127.0.0.1:{port}/survey/{make_token('forged', 1, 1)}", "not valid"),
-                           (f"http://127.0.0.1:{port}/survey/not-a-token", "not valid")):
-            response = page.goto(url)
-            assert response.status == 400
-            expect(page.locator("body")).to_contain_text(words)
-        import itsdangerous
+    yield {"url": f"http://127.0.0.1:{port}", "links": links, "config": config, "worker": worker, "store": store}
+    server.close()
 
-        def as_if_29_days_later(self, token, max_age=None):
-            raise itsdangerous.SignatureExpired("older than survey_link_days")
 
-        monkeypatch.setattr("worker.surveys.URLSafeTimedSerializer.loads", as_if_29_days_later)
-        page.goto(links[2])
-        expect(page.locator("body")).to_contain_text("expired")
-        assert page.dialogs == []
-    finally:
-        server.close()
+def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_links(page, surveyed, store, monkeypatch):
+    from worker.surveys import make_token
+
+    links, port = surveyed["links"], surveyed["config"].web.port
+    page.goto(links[0])  # "5 - Very satisfied"
+    expect(page.locator("#chosen")).to_contain_text("5 of 5")
+    assert store.survey(1)["answered_at"] is None
+    page.screenshot(path=str(ARTIFACTS / "survey.png"))
+    page.fill("textarea[name=comment]", "Sorted quickly in the end <script>alert(9)</script>")
+    page.click("#submit")
+    expect(page.locator("h1")).to_have_text("Thank you")
+    assert store.survey(1)["score"] == 5
+    page.goto(links[4])  # reusing the survey with another score
+    expect(page.locator("body")).to_contain_text("already have your answer")
+    assert store.survey(1)["score"] == 5
+    tampered = links[1][:-3] + ("x" if links[1][-3] != "x" else "y") + links[1][-2:]
+    for url, words in ((tampered, "not valid"), (f"http://127.0.0.1:{port}/survey/{make_token('forged', 1, 1)}", "not valid"),
+                       (f"http://127.0.0.1:{port}/survey/not-a-token", "not valid")):
+        response = page.goto(url)
+        assert response.status == 400
+        expect(page.locator("body")).to_contain_text(words)
+    import itsdangerous
+
+    def as_if_29_days_later(self, token, max_age=None):
+        raise itsdangerous.SignatureExpired("older than survey_link_days")
+
+    monkeypatch.setattr("worker.surveys.URLSafeTimedSerializer.loads", as_if_29_days_later)
+    page.goto(links[2])
+    expect(page.locator("body")).to_contain_text("expired")
+    assert page.dialogs == []
+
+
+def test_a_low_score_puts_the_conversation_back_at_the_top_of_the_queue(page, surveyed, store, smtp_sink):
+    import re
+
+    page.goto(surveyed["links"][4])  # "1 - Very dissatisfied"
+    page.fill("textarea[name=comment]", "Two weeks and still no parcel.")
+    page.click("#submit")
+    expect(page.locator("h1")).to_have_text("Thank you")
+    login(page, surveyed)
+    first = page.locator("#queue tbody tr").first
+    expect(first.locator(".badge.reopened")).to_have_text("reopened")
+    first.locator("a").click()
+    expect(page.locator("#reopened")).to_contain_text("scored us 1 of 5")
+    expect(page.locator("#reopened")).to_contain_text("Two weeks and still no parcel.")
+    expect(page.locator("#body")).to_have_value(re.compile(r"1 out of 5 tells me we still haven't put things right"))
+    page.screenshot(path=str(ARTIFACTS / "reopened.png"), full_page=True)
+    page.fill("#body", page.input_value("#body") + "\nI have asked the courier to call you today.\n")
+    page.click("#approve")
+    expect(page.locator(".flash").first).to_contain_text("approved")
+    sent_before = len(smtp_sink.messages)
+    with surveyed["worker"].inbox:
+        surveyed["worker"].tick(datetime(2026, 12, 23, 11, 0, tzinfo=timezone.utc))
+    new = {m.rcpt_tos[0]: m.message for m in smtp_sink.messages[sent_before:]}
+    reply = new["sarah.whitfield@gmail.com"]
+    assert reply["In-Reply-To"] == smtp_sink.messages[0].message["In-Reply-To"]
+    assert "asked the courier to call you" in reply.get_body(("plain",)).get_content()
+    assert "1/5" in new["support@example.com"]["Subject"]
+    assert page.dialogs == []
 
 
 def test_only_admins_tune_thresholds(page, site):
@@ -273,10 +308,14 @@ def test_admin_sets_the_threshold_from_measured_precision_and_recall(page, site)
 
 
 def test_report_page_shows_figures_and_charts(page, site):
+    from worker.review import reject
+
+    reject(site["store"], draft_id_for(site, "Order"), "Tom Baker", "Wrong courier named", datetime.now(timezone.utc))
     login(page, site)
     page.click("text=Report")
     expect(page.locator("h1")).to_contain_text("What goes wrong")
     expect(page.locator("body")).to_contain_text("3 complaints")
+    expect(page.locator("#decisions tbody td").nth(2)).to_have_text("100%")  # rejected, this week
     page.wait_for_load_state("load")  # fires once the images have loaded
     widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
     assert widths and all(w > 0 for w in widths[:2])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -362,6 +363,7 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         console.print("Approve a draft there; the worker sends it to the SMTP sink. Ctrl-C stops everything.\n"
                       "In another terminal, to see the follow-up and the survey (links work while the demo runs):\n"
                       f"  export {config.web.secret_key_env}=$(cat {config.data_dir / 'demo-secret'})\n"
+                      f"  export {config.imap.password_env}={os.environ[config.imap.password_env]}\n"
                       "  amends jobs run-due --now 2030-01-07T10:00:00+00:00")
         stop = threading.Event()
         signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from .clikit import Context, console, friendly, pass_ctx, print_rows
 from .inbox import Inbox
@@ -40,7 +41,8 @@ def drafts_list(ctx: Context, state: str | None, as_json: bool) -> None:
         return
     print_rows(
         [("id", 4), ("state", 9), ("severity", 8), ("category", 8), ("to", 18), ("subject", 20)],
-        [[str(r["id"]), r["state"], r["severity"] or "", r["category"] or "", r["to"], r["subject"]] for r in rows],
+        [[str(r["id"]), r["state"], r["severity"] or "", r["category"] or "", r["to"],
+          ("[reopened] " if r["survey_id"] else "") + r["subject"]] for r in rows],
     )
 
 
@@ -55,7 +57,11 @@ def drafts_show(ctx: Context, draft_id: int) -> None:
                        ("Category", "category"), ("Decided by", "decided_by"), ("Rejected because", "reject_reason"),
                        ("Error", "error")]:
         if draft.get(key):
-            console.print(f"[bold]{label}:[/] {draft[key]}", markup=True, highlight=False)
+            console.print(f"[bold]{label}:[/] {escape(str(draft[key]))}", markup=True, highlight=False)
+    if draft["survey_id"]:
+        survey = ctx.store.survey(draft["survey_id"])
+        console.print(f"[bold]Reopened:[/] the customer scored {survey['score']} of 5"
+                      + (f": {escape(survey['comment'])}" if survey["comment"] else ""), highlight=False)
     console.rule("reply")
     console.print(draft["body"], markup=False, highlight=False)
     for title, diff in (("your edits", edits_diff(draft)), ("edits on the draft this replaced", carried_edits(ctx.store, draft))):
@@ -209,6 +215,10 @@ def report(ctx: Context, since: str | None, png_dir: str | None) -> None:
     decided = sum(r.decisions.values())
     if decided:
         console.print("Drafts: " + ", ".join(f"{k} {v} ({v / decided:.0%})" for k, v in r.decisions.most_common()))
+    for week, (approved, rejected, n) in r.approval_rates().items():
+        console.print(f"  {week}: approved {approved:.0%}, rejected {rejected:.0%} of {n} decided", markup=False)
+    if r.reopened:
+        console.print(f"Reopened after a survey score of 1 or 2: {r.reopened}")
     hours, edits = Report.median(r.first_reply_hours), Report.median(r.edit_ratio)
     if hours is not None:
         console.print(f"Time to first reply (received to sent): median {hours:.1f} h over {len(r.first_reply_hours)} replies")

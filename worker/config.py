@@ -192,6 +192,16 @@ class DraftsConfig:
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def _is_clock(text: str) -> bool:
+    if not re.fullmatch(r"\d{2}:\d{2}", text):
+        return False
+    try:
+        time.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class FollowupConfig:
     follow_up_days: dict[str, int] = field(
@@ -203,12 +213,16 @@ class FollowupConfig:
     survey_link_days: int = 28
     leadership: tuple[str, ...] = ()
     alert_severities: tuple[str, ...] = ("high", "critical")
+    digest_at: str = ""
 
     def validate(self, path: str) -> None:
+        if self.digest_at and not _is_clock(self.digest_at):
+            raise ConfigError(path, "followup.digest_at", f'use HH:MM (e.g. "08:30") or "" for no digest, not {self.digest_at!r}')
         for level in SEVERITY_LEVELS:
             if level not in self.follow_up_days:
                 raise ConfigError(path, f"followup.follow_up_days.{level}", "is missing")
-        if not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", self.business_hours) or self.opening >= self.closing:
+        hours = self.business_hours.split("-")
+        if len(hours) != 2 or not all(map(_is_clock, hours)) or self.opening >= self.closing:
             raise ConfigError(path, "followup.business_hours", f"use HH:MM-HH:MM, opening first, not {self.business_hours!r}")
         for day in self.business_days:
             if day not in DAYS:
@@ -224,6 +238,10 @@ class FollowupConfig:
     @property
     def closing(self) -> time:
         return time.fromisoformat(self.business_hours.split("-")[1])
+
+    @property
+    def digest_time(self) -> time | None:
+        return time.fromisoformat(self.digest_at) if self.digest_at else None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,10 @@ class NotFound(AmendsError):
 
 
 class MailboxError(AmendsError):
-    """The IMAP server refused us in a way that retrying will not fix (bad login, no folder)."""
+    """The IMAP server cannot be used: unreachable, login refused, no such folder.
+
+    The worker logs it and retries with backoff; a one-shot command prints it and stops.
+    """
 
 
 class ModelError(AmendsError):

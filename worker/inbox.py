@@ -40,13 +40,19 @@ class Inbox:
         if not imap.verify_certificates:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
-        client = imapclient.IMAPClient(
-            imap.host,
-            port=imap.port,
-            ssl=imap.security == "ssl",
-            ssl_context=context,
-            timeout=imap.timeout_seconds,
-        )
+        try:
+            client = imapclient.IMAPClient(
+                imap.host,
+                port=imap.port,
+                ssl=imap.security == "ssl",
+                ssl_context=context,
+                timeout=imap.timeout_seconds,
+            )
+        except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors too
+            raise MailboxError(
+                f"cannot reach the IMAP server at {imap.host}:{imap.port} ({type(exc).__name__}: {exc}); "
+                f"is it running? check imap.host and imap.port in {self.config.path}; nothing was lost"
+            ) from None
         try:
             if imap.security == "starttls":
                 client.starttls(context)

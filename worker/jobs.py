@@ -9,14 +9,18 @@ sends one twice or loses one. Customer-facing mail is held to business hours.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from classifiers.labels import SEVERITIES
+
 from .config import DAYS, Config, FollowupConfig
 from .context import build_context
 from .drafts import environment, render_reply, render_template, tidy_text
-from .mime import build_reply, new_message_id, reply_references, reply_subject
+from .mime import build_reply, html_paragraphs, new_message_id, reply_references, reply_subject
+from .review import reopen
 from .store import Store, iso
 from .surveys import LABELS, SCORES, make_token, parse_score
 
@@ -47,8 +51,23 @@ def next_opening(moment: datetime, followup: FollowupConfig, timezone: str) -> d
     return moment
 
 
+def next_digest(now: datetime, followup: FollowupConfig, timezone: str) -> datetime:
+    """The first ``digest_at`` on a business day after ``now`` (UTC)."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    for offset in range(8):
+        moment = datetime.combine(today + timedelta(days=offset), followup.digest_time, tzinfo=zone)
+        if moment > now and DAYS[moment.weekday()] in followup.business_days:
+            return moment.astimezone(now.tzinfo)
+    raise AssertionError("business_days is never empty")
+
+
 def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
-    """Follow-up and survey after each sent reply; an alert for each high or critical complaint."""
+    """Follow-up and survey after each sent reply; alerts for high and critical complaints; the digest.
+
+    A reply to a reopened conversation gets a follow-up but no second survey: the customer
+    has told us how we did once already.
+    """
     counts = JobCounts()
     follow = config.followup
     with store.transaction():
@@ -57,34 +76,48 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
             days = follow.follow_up_days.get(row["severity"] or "medium", 3)
             follow_at = next_opening(sent + timedelta(days=days), follow, config.drafts.timezone)
             survey_at = next_opening(follow_at + timedelta(days=follow.survey_after_days), follow, config.drafts.timezone)
-            for kind, due in (("follow_up", follow_at), ("survey", survey_at)):
+            jobs = [("follow_up", follow_at)] + ([] if row["survey_id"] else [("survey", survey_at)])
+            for kind, due in jobs:
                 if store.add_job(kind, row["conversation_id"], row["draft_id"], row["outbound_pk"], due, now):
                     counts.scheduled += 1
         if follow.leadership:
             for row in store.complaints_to_alert(follow.alert_severities):
                 if store.add_job("leadership_alert", row["conversation_id"], None, row["message_pk"], now, now):
                     counts.scheduled += 1
-    counts.cancelled = store.cancel_superseded_jobs(now)
+        if not follow.digest_time:
+            counts.cancelled += store.cancel_jobs("daily_digest", "the daily digest is turned off (followup.digest_at)", now)
+        elif not store.jobs(state="scheduled", kind="daily_digest"):
+            store.add_job("daily_digest", None, None, None, next_digest(now, follow, config.drafts.timezone), now)
+            counts.scheduled += 1
+    counts.cancelled += store.cancel_superseded_jobs(now)
     return counts
 
 
-def record_survey_replies(store: Store, now: datetime, message_ids: list[int]) -> int:
+def record_answer(store: Store, config: Config, survey_id: int, score: int, comment: str | None, via: str,
+                  now: datetime, message_pk: int | None = None) -> bool:
+    """Record a survey answer once (False if it was already answered).
+
+    A score of 1 or 2 is a second failure: in the same transaction the conversation goes back
+    to the queue for a person (``review.reopen``) and the team is told at once.
+    """
+    with store.transaction():
+        if not store.answer_survey(survey_id, score, comment, via, now):
+            return False
+        if score <= 2:
+            draft_id = reopen(store, config, survey_id, now, message_pk)
+            store.add_job("low_score_alert", store.survey(survey_id)["conversation_id"], draft_id, None, now, now,
+                          survey_id=survey_id)
+    return True
+
+
+def record_survey_replies(store: Store, config: Config, now: datetime, message_ids: list[int]) -> int:
     """A reply such as "4/5" to an open survey counts as its answer (the fallback to links)."""
     answered = 0
     for row in store.survey_replies(message_ids):
         score = parse_score(row["new_text"] or "")
-        if score and store.answer_survey(row["survey_id"], score, row["new_text"], "reply", now):
+        if score and record_answer(store, config, row["survey_id"], score, row["new_text"], "reply", now, row["id"]):
             answered += 1
-            after_answer(store, row["survey_id"], now)
     return answered
-
-
-def after_answer(store: Store, survey_id: int, now: datetime) -> None:
-    """A score of 1 or 2 is a second failure: the team hears about it at once."""
-    survey = store.survey(survey_id)
-    if survey["score"] is not None and survey["score"] <= 2:
-        with store.transaction():
-            store.add_job("low_score_alert", survey["conversation_id"], None, None, now, now, survey_id=survey_id)
 
 
 class JobRunner:
@@ -97,6 +130,7 @@ class JobRunner:
             "survey": self._survey,
             "leadership_alert": self._leadership_alert,
             "low_score_alert": self._low_score_alert,
+            "daily_digest": self._daily_digest,
         }
 
     def run_due(self, now: datetime) -> JobCounts:
@@ -163,8 +197,6 @@ class JobRunner:
 
     def _internal(self, job: dict, template: str, subject: str, variables: dict, now: datetime) -> None:
         text = tidy_text(render_template(self.env, template, variables))
-        from .mime import html_paragraphs
-
         html = render_template(self.env, "reply.html", {"paragraphs": html_paragraphs(text), "subject": subject})
         for address in self.config.followup.leadership or (self.config.smtp.from_address,):
             message_id = new_message_id(self.config.smtp.message_id_domain)
@@ -178,9 +210,8 @@ class JobRunner:
         msg = self.store.message(job["message_pk"])
         (classification, *_) = self.store.classifications(job["message_pk"])
         earlier = self.store.earlier_complaints_of(msg["from_addr"] or "", msg["id"])
-        drafts = [d for d in self.store.drafts() if d["message_pk"] == msg["id"]]
-        base = self.config.web.base_url.rstrip("/")
-        link = f"{base}/drafts/{drafts[0]['id']}" if drafts else f"{base}/"
+        draft = self.store.draft_for_message(msg["id"])
+        link = self._draft_link(draft["id"] if draft else None)
         self._internal(job, "alert.txt.j2",
                        f"[{classification['severity'].upper()}] complaint: {msg['subject'] or '(no subject)'}",
                        {"severity": classification["severity"], "category": classification["category"],
@@ -188,10 +219,38 @@ class JobRunner:
                         "subject": msg["subject"], "excerpt": (msg["new_text"] or "")[:800],
                         "reasons": classification["reasons"], "link": link}, now)
 
+    def _draft_link(self, draft_id: int | None) -> str:
+        base = self.config.web.base_url.rstrip("/")
+        return f"{base}/drafts/{draft_id}" if draft_id else f"{base}/"
+
     def _low_score_alert(self, job: dict, now: datetime) -> None:
         survey = self.store.survey(job["survey_id"])
         first = self.store.conversation_messages(job["conversation_id"])[0]
         self._internal(job, "low_score.txt.j2", f"Low satisfaction score ({survey['score']}/5): {first['subject']}",
                        {"customer": first["from_addr"], "score": survey["score"], "label": LABELS[survey["score"]],
                         "comment": survey["comment"], "subject": first["subject"],
-                        "link": f"{self.config.web.base_url.rstrip('/')}/"}, now)
+                        "link": self._draft_link(job["draft_id"])}, now)
+
+    def _daily_digest(self, job: dict, now: datetime) -> None:
+        """The complaints since the last digest that did not get an alert of their own."""
+        end = datetime.fromisoformat(job["due_at"])
+        start = self.store.last_digest_end() or end - timedelta(days=1)
+        alerted = self.config.followup.alert_severities if self.config.followup.leadership else ()
+        rows = self.store.complaints_received(iso(start), iso(end), alerted)
+        if not rows:
+            self.store.update_job(job["id"], reason="no complaints to report")
+            return
+        rows.sort(key=lambda row: -SEVERITIES.index(row["severity"]) if row["severity"] in SEVERITIES else 0)
+        zone = ZoneInfo(self.config.drafts.timezone)
+        for row in rows:
+            row["link"] = self._draft_link(row["draft_id"])
+        mix = Counter(row["severity"] for row in rows)
+        day = end.astimezone(zone)
+        self._internal(job, "digest.txt.j2",
+                       f"Complaints digest for {day:%a} {day.day} {day:%b}: {len(rows)} "
+                       f"({', '.join(f'{n} {s}' for s, n in mix.most_common())})",
+                       {"rows": rows, "total": len(rows), "start": f"{start.astimezone(zone):%a %d %b %H:%M}",
+                        "end": f"{day:%a %d %b %H:%M}",
+                        "alerted": " and ".join(alerted),
+                        "categories": Counter(r["category"] for r in rows).most_common(),
+                        "report": f"{self.config.web.base_url.rstrip('/')}/report"}, now)

@@ -149,7 +149,7 @@ class Worker:
     def tick(self, now: datetime) -> PollSummary:
         """One pass of every stage: listen, detect, draft, send what people approved."""
         summary = self.poll(now)
-        record_survey_replies(self.store, now, summary.ingest.ids)
+        record_survey_replies(self.store, self.config, now, summary.ingest.ids)
         summary.classified = self.detect(now)
         summary.drafts = draft_pending(self.store, self.config, now)
         summary.jobs = schedule(self.store, self.config, now)

@@ -230,4 +230,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        6,
+        "a low survey score reopens the conversation with a draft for a person",
+        """
+        ALTER TABLE drafts ADD COLUMN survey_id INTEGER REFERENCES surveys (id);
+        DROP INDEX drafts_one_per_message;
+        CREATE UNIQUE INDEX drafts_one_per_message ON drafts (message_pk) WHERE survey_id IS NULL;
+        CREATE UNIQUE INDEX drafts_one_per_survey ON drafts (survey_id);
+        """,
+    ),
 ]

@@ -29,10 +29,20 @@ class Report:
     severity_mix: Counter = field(default_factory=Counter)
     first_reply_hours: list[float] = field(default_factory=list)
     decisions: Counter = field(default_factory=Counter)
+    decisions_per_week: dict[str, Counter] = field(default_factory=dict)
+    reopened: int = 0
     edit_ratio: list[float] = field(default_factory=list)
     csat: dict[str, list[int]] = field(default_factory=dict)
     repeat_rate: float = 0.0
     terms: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def approval_rates(self) -> dict[str, tuple[float, float, int]]:
+        """Per week: (share approved, share rejected, drafts decided)."""
+        rates = {}
+        for week, counts in self.decisions_per_week.items():
+            decided = counts["approved"] + counts["rejected"]
+            rates[week] = (counts["approved"] / decided, counts["rejected"] / decided, decided)
+        return rates
 
     @staticmethod
     def median(values: list[float]) -> float | None:
@@ -50,6 +60,10 @@ def _edit_distance_ratio(a: str, b: str) -> float:
     return round(1 - SequenceMatcher(None, a, b, autojunk=False).ratio(), 3)
 
 
+def _week(timestamp: str) -> str:
+    return datetime.fromisoformat(timestamp).strftime("%G-W%V")
+
+
 def build_report(store: Store, since: datetime | None = None) -> Report:
     start = iso(since) if since else "0000"
     report = Report(since=iso(since) if since else None)
@@ -59,7 +73,7 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     words: dict[str, Counter] = defaultdict(Counter)
     senders: Counter = Counter()
     for row in rows:
-        week = datetime.fromisoformat(row["date"]).strftime("%G-W%V")
+        week = _week(row["date"])
         per_week[week][row["category"]] += 1
         report.severity_mix[row["severity"]] += 1
         senders[row["from_addr"]] += 1
@@ -69,10 +83,15 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     report.terms = {c: words[c].most_common(8) for c in CATEGORIES if words[c]}
     for draft in store.draft_outcomes_since(start):
         report.decisions[draft["state"]] += 1
+        report.reopened += int(bool(draft["survey_id"]))
         if draft["state"] == "sent":
             hours = (datetime.fromisoformat(draft["sent_at"]) - datetime.fromisoformat(draft["date"])).total_seconds() / 3600
             report.first_reply_hours.append(round(hours, 2))
             report.edit_ratio.append(_edit_distance_ratio(draft["rendered_body"], draft["body"]))
+    decided: dict[str, dict[int, str]] = defaultdict(dict)
+    for row in store.decisions_since(start):  # the last decision on a draft in a week counts
+        decided[_week(row["at"])][row["draft_id"]] = row["action"]
+    report.decisions_per_week = {week: Counter(actions.values()) for week, actions in sorted(decided.items())}
     for survey in store.survey_scores_since(start):
         report.csat.setdefault(survey["severity"] or "unknown", []).append(survey["score"])
     return report
@@ -113,6 +132,21 @@ def write_charts(report: Report, directory: Path) -> list[Path]:
         ax.bar(levels, [report.severity_mix[s] for s in levels], color=["#2f855a", "#b7791f", "#c05621", "#c53030"][: len(levels)])
         ax.set_title("Severity mix")
         written.append(_save(plt, fig, directory / "severity-mix.png"))
+    if report.decisions_per_week:
+        rates = report.approval_rates()
+        weeks = list(rates)
+        fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+        approved = [rates[w][0] * 100 for w in weeks]
+        ax.bar(weeks, approved, label="approved", color="#2f855a")
+        ax.bar(weeks, [rates[w][1] * 100 for w in weeks], bottom=approved, label="rejected", color="#c53030")
+        for x, week in enumerate(weeks):
+            ax.annotate(f"n={rates[week][2]}", (x, 101), ha="center", fontsize=8)
+        ax.set_ylim(0, 110)
+        ax.set_ylabel("% of drafts decided that week")
+        ax.set_title("Approval and rejection of drafts, per week")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+        fig.autofmt_xdate()
+        written.append(_save(plt, fig, directory / "decisions-per-week.png"))
     if report.csat:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
         levels = [s for s in SEVERITIES if s in report.csat]

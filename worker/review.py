@@ -18,7 +18,7 @@ from classifiers.labels import CATEGORIES, SEVERITIES
 
 from .config import Config
 from .context import build_context
-from .drafts import TemplateError, environment, render_draft, render_reply
+from .drafts import TemplateError, draft_variables, environment, render_draft, render_reply, render_template, tidy_text
 from .errors import AmendsError, NotFound
 from .mime import HeaderError, build_reply, new_message_id, reply_references, reply_subject
 from .store import Store, iso
@@ -75,6 +75,56 @@ def draft_pending(store: Store, config: Config, now: datetime, env: SandboxedEnv
         counts.failed += int(bool(error))
         counts.created += 1
     return counts
+
+
+def escalate(severity: str | None) -> str:
+    """One step up: a customer let down twice is worse off than after the first failure."""
+    level = SEVERITIES.index(severity) if severity in SEVERITIES else 1
+    return SEVERITIES[min(level + 1, len(SEVERITIES) - 1)]
+
+
+def reopen(store: Store, config: Config, survey_id: int, now: datetime, message_pk: int | None = None,
+           env: SandboxedEnvironment | None = None) -> int:
+    """A survey score of 1 or 2: the conversation goes back in front of a person, at the top.
+
+    Call inside the transaction that records the answer. An open draft in the conversation is
+    flagged and raised one severity (it already answers the customer's latest words);
+    otherwise a new draft from ``reopened.txt.j2`` answers ``message_pk`` (the survey reply)
+    or the customer's latest message. Returns the draft id.
+    """
+    survey = store.survey(survey_id)
+    followed = store.survey_draft(survey_id)
+    severity = escalate(survey["severity"] or followed["severity"])
+    category = survey["category"] or followed["category"] or "other"
+    detail = {"survey": survey_id, "score": survey["score"]}
+    current = store.open_draft(survey["conversation_id"])
+    if current:
+        ranks = [SEVERITIES.index(s) for s in (severity, current["severity"]) if s in SEVERITIES]
+        store.update_draft(current["id"], survey_id=survey_id, severity=SEVERITIES[max(ranks)], updated_at=iso(now))
+        store.audit("amends", "reopened by a low survey score", "draft", current["id"], detail, now)
+        return current["id"]
+    message = store.message(message_pk or store.last_customer_message_pk(survey["conversation_id"]))
+    ctx = build_context(message["subject"] or "", message["new_text"] or message["text"] or "", message["from_name"],
+                        message["signature"] or "")
+    comment = (survey["comment"] or "").strip()
+    variables = draft_variables(config, ctx, severity, category, now) | {
+        "survey": {"score": survey["score"], "comment": comment[:300] + ("..." if len(comment) > 300 else "")}}
+    error = None
+    try:
+        body = tidy_text(render_template(env or environment(config.drafts.templates_dir), "reopened.txt.j2", variables))
+    except TemplateError as exc:
+        body, error = "", str(exc)
+        log.error("reopened draft for survey %s: %s", survey_id, error)
+    draft_id = store.insert_draft({
+        "conversation_id": survey["conversation_id"], "message_pk": message["id"], "survey_id": survey_id,
+        "state": "failed" if error else "pending", "to_addr": followed["to_addr"], "to_name": followed["to_name"],
+        "subject": followed["subject"], "body": body, "rendered_body": body, "severity": severity,
+        "category": category, "template": "reopened.txt.j2", "error": error,
+        "created_at": iso(now), "updated_at": iso(now)})
+    store.audit("amends", "reopened by a low survey score", "draft", draft_id, detail | {"error": error}, now)
+    log.info("survey %s scored %s: conversation %s reopened as draft %s", survey_id, survey["score"],
+             survey["conversation_id"], draft_id)
+    return draft_id
 
 
 def get_draft(store: Store, draft_id: int) -> dict:

@@ -61,7 +61,8 @@ class SinkHandler:
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            stem = self.directory / f"{len(self.messages):04d}"
+            taken = [int(path.stem) for path in self.directory.glob("*.eml") if path.stem.isdigit()]
+            stem = self.directory / f"{max(taken, default=0) + 1:04d}"  # a restarted demo keeps earlier mail
             stem.with_suffix(".eml").write_bytes(raw)
             stem.with_suffix(".txt").write_text(_readable(raw), encoding="utf-8")
         if self.file_in_sent is not None:

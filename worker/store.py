@@ -300,8 +300,14 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     def draft_outcomes_since(self, start: str) -> list[dict]:
         return list(self.db.query(
-            "SELECT d.state, d.body, d.rendered_body, d.sent_at, m.date FROM drafts d JOIN messages m "
+            "SELECT d.state, d.body, d.rendered_body, d.sent_at, d.survey_id, m.date FROM drafts d JOIN messages m "
             "ON m.id = d.message_pk WHERE d.created_at >= ?", [start]))
+
+    def decisions_since(self, start: str) -> list[dict]:
+        """Each approval or rejection a person made (the audit log is where decisions are kept)."""
+        return list(self.db.query(
+            "SELECT action, object_id AS draft_id, at FROM audit_log WHERE object_type = 'draft' "
+            "AND action IN ('approved', 'rejected') AND at >= ? ORDER BY id", [start]))
 
     def survey_scores_since(self, start: str) -> list[dict]:
         return list(self.db.query(

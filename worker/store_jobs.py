@@ -11,7 +11,7 @@ class JobQueries(StoreBase):
     def sent_replies_without_followups(self) -> list[dict]:
         """Replies that went out and have no follow-up scheduled yet (crash-safe, idempotent)."""
         return list(self.db.query(
-            "SELECT d.id AS draft_id, d.conversation_id, d.severity, o.sent_at, m.id AS outbound_pk "
+            "SELECT d.id AS draft_id, d.conversation_id, d.severity, d.survey_id, o.sent_at, m.id AS outbound_pk "
             "FROM drafts d JOIN outbox o ON o.draft_id = d.id AND o.state = 'sent' "
             "JOIN messages m ON m.message_id = o.message_id AND m.direction = 'out' "
             "WHERE d.state = 'sent' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'follow_up' AND j.message_pk = m.id)"))
@@ -48,9 +48,34 @@ class JobQueries(StoreBase):
         return list(self.db.query(
             "SELECT * FROM jobs WHERE state = 'scheduled' AND due_at <= ? ORDER BY due_at, id", [iso(now)]))
 
-    def jobs(self, state: str | None = None, limit: int = 200) -> list[dict]:
-        where, params = ("WHERE state = ?", [state]) if state else ("", [])
-        return list(self.db.query(f"SELECT * FROM jobs {where} ORDER BY due_at, id LIMIT ?", [*params, limit]))
+    def jobs(self, state: str | None = None, kind: str | None = None, limit: int = 200) -> list[dict]:
+        where, params = [], []
+        for column, value in (("state", state), ("kind", kind)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        return list(self.db.query(f"SELECT * FROM jobs {clause} ORDER BY due_at, id LIMIT ?", [*params, limit]))
+
+    def cancel_jobs(self, kind: str, reason: str, now: datetime) -> int:
+        return self._exec("UPDATE jobs SET state = 'cancelled', done_at = ?, reason = ? WHERE state = 'scheduled' "
+                          "AND kind = ?", [iso(now), reason, kind]).rowcount
+
+    def last_digest_end(self) -> datetime | None:
+        row = self._exec("SELECT max(due_at) FROM jobs WHERE kind = 'daily_digest' AND state = 'done'").fetchone()
+        return datetime.fromisoformat(row[0]) if row[0] else None
+
+    def complaints_received(self, start: str, end: str, leave_out: tuple[str, ...]) -> list[dict]:
+        """Complaints fetched in [start, end) but of other severities, with their draft and repeat count."""
+        marks = ",".join("?" for _ in leave_out) or "''"
+        return list(self.db.query(
+            "SELECT m.id, m.subject, m.from_addr, m.from_name, m.fetched_at, c.severity, c.category, "
+            "d.id AS draft_id, d.state AS draft_state, (SELECT count(*) FROM classifications c2 JOIN messages m2 "
+            "ON m2.id = c2.message_pk WHERE c2.current = 1 AND c2.complaint = 1 AND m2.from_addr = m.from_addr "
+            "AND m2.id < m.id) AS earlier FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "LEFT JOIN drafts d ON d.message_pk = m.id AND d.survey_id IS NULL "
+            f"WHERE c.current = 1 AND c.complaint = 1 AND c.severity NOT IN ({marks}) "
+            "AND m.fetched_at >= ? AND m.fetched_at < ? ORDER BY m.id", [*leave_out, start, end]))
 
     def update_job(self, job_id: int, **values: object) -> None:
         assignments = ", ".join(f"{key} = ?" for key in values)
@@ -63,6 +88,13 @@ class JobQueries(StoreBase):
 
     def survey(self, survey_id: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
+        return rows[0] if rows else None
+
+    def survey_draft(self, survey_id: int) -> dict | None:
+        """The reply the survey followed up on (its job names it)."""
+        rows = list(self.db.query(
+            "SELECT d.* FROM surveys s JOIN jobs j ON j.id = s.job_id JOIN drafts d ON d.id = j.draft_id WHERE s.id = ?",
+            [survey_id]))
         return rows[0] if rows else None
 
     def survey_replies(self, message_ids: list[int]) -> list[dict]:

@@ -105,9 +105,14 @@ class ReviewQueries(StoreBase):
         rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
         return rows[0] if rows else None
 
+    def draft_for_message(self, message_pk: int) -> dict | None:
+        """The draft that answers this message (not a reopening that points at it)."""
+        rows = list(self.db.query("SELECT * FROM drafts WHERE message_pk = ? AND survey_id IS NULL", [message_pk]))
+        return rows[0] if rows else None
+
     def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
                limit: int = 200) -> list[dict]:
-        """The queue: worst first, then oldest first."""
+        """The queue: reopened conversations first (a second failure), then worst, then oldest."""
         where, params = [], []
         for column, value in (("state", state), ("severity", severity), ("category", category)):
             if value:
@@ -115,9 +120,9 @@ class ReviewQueries(StoreBase):
                 params.append(value)
         clause = ("WHERE " + " AND ".join(where)) if where else ""
         return list(self.db.query(
-            f"SELECT id, conversation_id, message_pk, to_addr, to_name, subject, severity, category, state, "
+            f"SELECT id, conversation_id, message_pk, survey_id, to_addr, to_name, subject, severity, category, state, "
             f"created_at, updated_at, decided_by, error FROM drafts {clause} "
-            f"ORDER BY {SEVERITY_ORDER}, created_at LIMIT ?", [*params, limit]))
+            f"ORDER BY survey_id IS NULL, {SEVERITY_ORDER}, created_at LIMIT ?", [*params, limit]))
 
     def draft_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {"state": {}, "severity": {}, "category": {}}
@@ -131,6 +136,12 @@ class ReviewQueries(StoreBase):
         return list(self.db.query(
             "SELECT id, direction, from_addr, from_name, subject, date, new_text, text, attachments, automated "
             "FROM messages WHERE conversation_id = ? ORDER BY date, id", [conversation_id]))
+
+    def last_customer_message_pk(self, conversation_id: int) -> int | None:
+        row = self._exec(
+            "SELECT id FROM messages WHERE conversation_id = ? AND direction = 'in' AND automated IS NULL "
+            "AND state = 'parsed' ORDER BY date DESC, id DESC LIMIT 1", [conversation_id]).fetchone()
+        return row[0] if row else None
 
     def earlier_complaints_of(self, sender: str, before_id: int, limit: int = 10) -> list[dict]:
         return list(self.db.query(

@@ -50,7 +50,7 @@ def show(draft_id: int):
         classification=classifications[0] if classifications else None,
         earlier=s.earlier_complaints_of(message["from_addr"], message["id"]) if message["from_addr"] else [],
         edits=edits_diff(draft), carried=carried_edits(s, draft), trail=s.audit_trail("draft", draft_id),
-        outbox=s.outbox_for_draft(draft_id),
+        outbox=s.outbox_for_draft(draft_id), survey=s.survey(draft["survey_id"]) if draft["survey_id"] else None,
         severities=SEVERITIES, categories=CATEGORIES,
     )
 

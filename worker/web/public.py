@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from ..jobs import after_answer
+from ..jobs import record_answer
 from ..store import utcnow
 from ..surveys import LABELS, SurveyLinkError, read_token
 from . import config, store
@@ -30,7 +30,6 @@ def survey(token: str):
         return render_template("survey.html", done=True, already=True, company=settings.drafts.company)
     if request.method == "POST":
         comment = (request.form.get("comment") or "").strip()[:4000] or None
-        if store().answer_survey(survey_id, score, comment, "link", utcnow()):
-            after_answer(store(), survey_id, utcnow())
+        record_answer(store(), settings, survey_id, score, comment, "link", utcnow())
         return render_template("survey.html", done=True, company=settings.drafts.company)
     return render_template("survey.html", score=score, label=LABELS[score], company=settings.drafts.company)
