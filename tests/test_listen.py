@@ -213,3 +213,21 @@ def test_a_one_shot_command_with_the_server_down_says_so_in_one_line(make_config
         assert result.exit_code == 1, result.output
         assert f"cannot reach the IMAP server at 127.0.0.1:{port} (ConnectionRefusedError" in result.output
         assert "Traceback" not in result.output
+
+
+def test_news_announced_during_the_pre_idle_search_wakes_the_wait_at_once(mailbox, make_config):
+    """Mail appended while the worker searches before IDLE: Dovecot says "* N EXISTS" in the
+    SEARCH response, but the search result was computed just before. Found by the benchmark."""
+    import threading
+    import time
+
+    from worker.inbox import Inbox
+
+    mailbox.append(eml("question.eml"))
+    with Inbox(make_config()) as inbox:
+        inbox.select("INBOX")
+        mailbox.append(eml("praise.eml"))  # UID 2, while we look
+        assert inbox.new_uids(2) == []  # as if the search had run a moment before the APPEND
+        started = time.monotonic()
+        assert inbox.wait(5, threading.Event()) is True
+        assert time.monotonic() - started < 1

@@ -114,3 +114,30 @@ def test_worker_survives_the_server_restarting_under_it(own_dovecot, make_config
     worker.wait_for(r"stored 1 new message", start=mark, timeout=20)
     assert worker.stop() == 0
     assert count(config)[:2] == (2, 2)
+
+
+@pytest.mark.parametrize("idle", [True, False])
+def test_a_reply_approved_while_the_worker_waits_goes_out_within_seconds(
+        idle, mailbox, make_config, worker_process, smtp_sink, model_dir):
+    from datetime import datetime, timezone
+
+    from worker.review import approve
+
+    from .conftest import smtp_toml
+
+    mailbox.append(eml("gmail_complaint_delivery.eml"))
+    config = make_config(DEBUG + smtp_toml(smtp_sink, model_dir, "check_seconds = 1"), idle=idle, poll_seconds=300)
+    worker = worker_process(config)
+    worker.wait_for(r"waiting for new mail in INBOX \((IDLE, up to|polling, next check in) 300 s\)", timeout=30)
+    store = Store.open(config.store.path)
+    try:
+        (draft,) = store.drafts(state="pending")
+        mark = worker.mark()
+        started = time.monotonic()
+        approve(store, config, draft["id"], "Tom Baker", datetime.now(timezone.utc))  # as the web page does
+    finally:
+        store.close()
+    worker.wait_for(r"approved replies or due jobs are waiting", timeout=5, start=mark)
+    worker.wait_for(r"sent .* to sarah\.whitfield@gmail\.com", timeout=5, start=mark)
+    assert time.monotonic() - started < 5 and len(smtp_sink.messages) == 1
+    assert worker.stop() == 0

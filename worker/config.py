@@ -112,10 +112,12 @@ class SmtpConfig:
     retry_max_seconds: int = 3600
     provider_saves_sent: bool = False
     verify_certificates: bool = True
+    check_seconds: int = 5
 
     def validate(self, path: str) -> None:
         _choice(path, "smtp.security", self.security, ("ssl", "starttls", "none"))
         _range(path, "smtp.port", self.port, 1, 65535)
+        _range(path, "smtp.check_seconds", self.check_seconds, 1, 3600)
         _range(path, "smtp.max_attempts", self.max_attempts, 1, 100)
         if self.from_address.count("@") != 1:
             raise ConfigError(path, "smtp.from_address", f"not an email address: {self.from_address!r}")

@@ -10,7 +10,8 @@ import logging
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import imapclient
@@ -108,9 +109,18 @@ class Inbox:
         return int(info[b"UIDVALIDITY"])
 
     def new_uids(self, after_uid: int) -> list[int]:
+        """UIDs above ``after_uid``. This search answers every announcement of new mail made
+        before it, so those are forgotten; one that arrives with its response stays for wait()."""
+        self._announced()
         # "N:*" always matches the highest UID, even below N: filter.
         uids = self._c.search(["UID", f"{after_uid + 1}:*"])
         return sorted(uid for uid in uids if uid > after_uid)
+
+    def _announced(self) -> bool:
+        """Pop "* N EXISTS" / "* N RECENT" that imaplib filed with another command's response
+        (idle_check() never looks there); True if there were any."""
+        pending = self._c._imap.untagged_responses
+        return any([pending.pop("EXISTS", None), pending.pop("RECENT", None)])
 
     def fetch(self, uids: list[int]) -> list[Fetched]:
         if not uids:
@@ -142,28 +152,29 @@ class Inbox:
     def can_idle(self) -> bool:
         return self.config.imap.idle and self._c.has_capability("IDLE")
 
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
+    def wait(self, seconds: float, stop: threading.Event, wake: Callable[[], bool] = lambda: False) -> bool:
         """Wait for new mail in the selected folder: IDLE where possible, else just wait.
 
-        Returns True when the server announced something. IDLE is checked in short slices so
-        that a stop request is honoured within a second.
+        Returns True when the server announced something. The wait goes in one-second slices
+        so that a stop request, or ``wake()`` (other work is due), ends it within a second.
         """
         if not self.can_idle:
-            stop.wait(seconds)
+            log.debug("waiting for new mail in %s (polling, next check in %d s)", self.folder, seconds)
+            deadline = time.monotonic() + seconds
+            while not stop.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                if wake() or time.monotonic() >= deadline:
+                    break
             return False
         client = self._c
-        # imaplib files untagged lines read before "+ idling" in untagged_responses, where
-        # idle_check() never looks: mail that arrived just before IDLE would be announced there.
-        pending = client._imap.untagged_responses
-        for key in ("EXISTS", "RECENT"):
-            pending.pop(key, None)
+        if self._announced():  # with the response to the search before this wait
+            return True
         client.idle()
         log.debug("waiting for new mail in %s (IDLE, up to %d s)", self.folder, seconds)
         try:
-            if "EXISTS" in pending or "RECENT" in pending:
+            if self._announced():  # just before "+ idling"
                 return True
             remaining = seconds
-            while remaining > 0 and not stop.is_set():
+            while remaining > 0 and not stop.is_set() and not wake():
                 if self._buffered():
                     return True  # a pass costs little; a missed message costs a customer
                 slice_ = min(1.0, remaining)

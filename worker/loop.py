@@ -1,8 +1,9 @@
 """The worker: the one place that wires the stages together and talks to the clock.
 
 One ``tick(now)`` reads new mail from every folder and runs each message through the stages.
-``run`` calls ``tick`` forever, waits with IDLE between ticks, and survives the network:
-any connection error is logged and followed by a reconnect with exponential backoff.
+``run`` calls ``tick`` forever, waits with IDLE between ticks (woken early when a person
+approves a reply or a job falls due), and survives the network: any connection error is
+logged and followed by a reconnect with exponential backoff.
 """
 
 from __future__ import annotations
@@ -13,19 +14,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from .config import Config
 from typing import TYPE_CHECKING
 
+from schedule import Scheduler
+
+from .config import Config
 from .detect import classify_pending, load_classifier
 from .errors import MailboxError, ModelError
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
+from .ingest import IngestCounts, process_messages, process_pending
 from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
 from .outbox import Sender, SendSummary
-from .review import DraftCounts, draft_pending
-from .ingest import IngestCounts, process_messages, process_pending
 from .parse import sniff_message_id
+from .review import DraftCounts, draft_pending
 from .store import Store, utcnow
 
 if TYPE_CHECKING:
@@ -168,9 +170,29 @@ class Worker:
             except Exception:
                 log.exception("could not record the error")
 
+    def _timers(self, clock: Callable[[], datetime]) -> Callable[[], bool]:
+        """While waiting for mail, look in SQLite every ``smtp.check_seconds`` for work that
+        came another way (a reply approved on the web page, a follow-up falling due).
+        Returns the ``wake`` check for ``Inbox.wait``."""
+        timers = Scheduler()
+        due = threading.Event()
+        timers.every(self.config.smtp.check_seconds).seconds.do(
+            lambda: due.set() if self.store.work_due(clock()) else None)
+
+        def wake() -> bool:
+            timers.run_pending()
+            if due.is_set():
+                due.clear()
+                log.debug("approved replies or due jobs are waiting: a pass now")
+                return True
+            return False
+
+        return wake
+
     def run(self, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
         imap = self.config.imap
         backoff = Backoff(imap.reconnect_max_seconds)
+        wake = self._timers(clock)
         connected = False
         while not stop.is_set():
             try:
@@ -194,7 +216,7 @@ class Worker:
                 wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
                 if not self.inbox.can_idle:
                     wait = imap.poll_seconds
-                self.inbox.wait(wait, stop)
+                self.inbox.wait(wait, stop, wake)
             except (*TRANSIENT, MailboxError) as exc:
                 delay = backoff.next()
                 log.warning("IMAP trouble (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, delay)

@@ -48,6 +48,13 @@ class JobQueries(StoreBase):
         return list(self.db.query(
             "SELECT * FROM jobs WHERE state = 'scheduled' AND due_at <= ? ORDER BY due_at, id", [iso(now)]))
 
+    def work_due(self, now: datetime) -> bool:
+        """Anything for the worker to do that did not come in by mail: an approved reply, a due job."""
+        moment = iso(now)
+        return bool(self._exec(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?) "
+            "OR EXISTS (SELECT 1 FROM jobs WHERE state = 'scheduled' AND due_at <= ?)", [moment, moment]).fetchone()[0])
+
     def jobs(self, state: str | None = None, kind: str | None = None, limit: int = 200) -> list[dict]:
         where, params = [], []
         for column, value in (("state", state), ("kind", kind)):
