@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from worker.drafts import environment, render_draft  # noqa: E402
 from worker.review import approve  # noqa: E402
 from worker.smtp_sink import SmtpSink  # noqa: E402
 from worker.store import Store  # noqa: E402
+
+from timing import latency_line, seconds_until  # noqa: E402
 
 COMPLAINTS = [
     "My order #{n} is two weeks late and nobody answers my emails. Very disappointed.",
@@ -63,12 +64,7 @@ def approve_one_by_one(config_path: Path, sink: SmtpSink, count: int) -> list[fl
         for draft in store.drafts(state="pending")[:count]:
             before = len(sink.messages)
             approve(store, config, draft["id"], "Bench Reviewer", datetime.now(timezone.utc))
-            approved = time.perf_counter()
-            while len(sink.messages) == before:
-                if time.perf_counter() - approved > 30:
-                    raise SystemExit(f"draft {draft['id']} not sent within 30 s")
-                time.sleep(0.005)
-            seconds.append(time.perf_counter() - approved)
+            seconds.append(seconds_until(lambda: len(sink.messages) > before, 30, f"draft {draft['id']} not sent"))
     finally:
         store.close()
     return seconds
@@ -130,12 +126,8 @@ level = "WARNING"
                        f"Subject: Problem {i}\r\nMessage-ID: <{message_id}>\r\n"
                        f"Date: {datetime.now(timezone.utc):%a, %d %b %Y %H:%M:%S +0000}\r\n\r\n{body}\r\n").encode()
                 client.append("INBOX", raw)
-                appended = time.perf_counter()
-                while not draft_exists(work / "amends.db", message_id):
-                    if time.perf_counter() - appended > 20:
-                        raise SystemExit(f"no draft for message {i} within 20 s")
-                    time.sleep(0.005)
-                latencies.append(time.perf_counter() - appended)
+                latencies.append(seconds_until(lambda: draft_exists(work / "amends.db", message_id), 20,
+                                               f"no draft for message {i}"))
         sends = approve_one_by_one(config_path, sink, args.approvals)
     finally:
         proc.terminate()
@@ -143,15 +135,11 @@ level = "WARNING"
         server.remove()
         sink.stop()
 
-    latencies.sort()
-    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-    print(f"APPEND-to-draft under IDLE over {len(latencies)} complaints: p50 {statistics.median(latencies) * 1000:.0f} ms, "
-          f"p95 {p95 * 1000:.0f} ms (goal p95 < 2000 ms; Dovecot's IDLE floor is ~500 ms)")
-    sends.sort()
+    print(latency_line("APPEND-to-draft under IDLE, complaints", latencies,
+                       "goal p95 < 2000 ms; Dovecot's IDLE floor is ~500 ms"))
     check = load_config(str(config_path)).smtp.check_seconds
-    print(f"approved-to-SMTP server while the worker idles, over {len(sends)} replies: p50 "
-          f"{statistics.median(sends) * 1000:.0f} ms, p95 {sends[max(0, int(len(sends) * 0.95) - 1)] * 1000:.0f} ms "
-          f"(goal p95 < smtp.check_seconds + 1 s = {check + 1} s)")
+    print(latency_line("approved-to-SMTP server while the worker idles, replies", sends,
+                       f"goal p95 < smtp.check_seconds + 1 s = {check + 1} s"))
 
     config = parse_config(f'[imap]\nusername = "s@example.com"\n[drafts]\ntemplates_dir = "{ROOT / "templates" / "replies"}"\n')
     env = environment(config.drafts.templates_dir)

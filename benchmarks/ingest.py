@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from worker.dovecot import Dovecot  # noqa: E402
+
+from timing import latency_line, seconds_until  # noqa: E402
 
 EML = ROOT / "tests" / "fixtures" / "eml"
 SKIP = {"large_attachment.eml", "not_an_email.eml"}
@@ -131,12 +132,7 @@ def idle_latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
             for i, raw in enumerate(corpus(count, "idle")):
                 message_id = f"idle-{i}@bench.amends.test"
                 client.append("INBOX", raw)
-                appended = time.perf_counter()
-                while not stored(db, message_id):
-                    if time.perf_counter() - appended > 10:
-                        raise SystemExit(f"message {i} not stored within 10 s")
-                    time.sleep(0.005)
-                latencies.append(time.perf_counter() - appended)
+                latencies.append(seconds_until(lambda: stored(db, message_id), 10, f"message {i} not stored"))
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -176,12 +172,8 @@ def main() -> None:
               f"{rss_big / 1024:.0f} MiB at {args.messages:,}")
 
         if args.latency:
-            latencies = sorted(idle_latency(server, workdir, args.latency))
-            p50 = statistics.median(latencies)
-            p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-            print(f"APPEND-to-stored under IDLE over {len(latencies)} messages: "
-                  f"p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (goal p95 < 1000 ms; "
-                  "Dovecot's own IDLE notification floor is ~500 ms)")
+            print(latency_line("APPEND-to-stored under IDLE, messages", idle_latency(server, workdir, args.latency),
+                               "goal p95 < 1000 ms; Dovecot's own IDLE notification floor is ~500 ms"))
     finally:
         server.remove()
 
