@@ -46,6 +46,13 @@ class StoreBase:
             raise
         conn.execute("COMMIT")
 
+    @staticmethod
+    def _where(**filters: object) -> tuple[str, list]:
+        """``WHERE a = ? AND b = ?`` for the filters that are set (None means any)."""
+        set_ = {column: value for column, value in filters.items() if value is not None}
+        clause = " AND ".join(f"{column} = ?" for column in set_)
+        return (f"WHERE {clause}" if clause else ""), list(set_.values())
+
     def _exec(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
         """sqlite3 directly: sqlite-utils' wrapper costs more than the query on hot paths."""
         return self.db.conn.execute(sql, params)

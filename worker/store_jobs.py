@@ -56,12 +56,7 @@ class JobQueries(StoreBase):
             "OR EXISTS (SELECT 1 FROM jobs WHERE state = 'scheduled' AND due_at <= ?)", [moment, moment]).fetchone()[0])
 
     def jobs(self, state: str | None = None, kind: str | None = None, limit: int = 200) -> list[dict]:
-        where, params = [], []
-        for column, value in (("state", state), ("kind", kind)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        clause, params = self._where(state=state or None, kind=kind or None)
         return list(self.db.query(f"SELECT * FROM jobs {clause} ORDER BY due_at, id LIMIT ?", [*params, limit]))
 
     def cancel_jobs(self, kind: str, reason: str, now: datetime) -> int:
@@ -74,7 +69,7 @@ class JobQueries(StoreBase):
 
     def complaints_received(self, start: str, end: str, leave_out: tuple[str, ...]) -> list[dict]:
         """Complaints fetched in [start, end) but of other severities, with their draft and repeat count."""
-        marks = ",".join("?" for _ in leave_out) or "''"
+        marks = ",".join("?" for _ in leave_out)
         return list(self.db.query(
             "SELECT m.id, m.subject, m.from_addr, m.from_name, m.fetched_at, c.severity, c.category, "
             "d.id AS draft_id, d.state AS draft_state, (SELECT count(*) FROM classifications c2 JOIN messages m2 "

@@ -113,12 +113,7 @@ class ReviewQueries(StoreBase):
     def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
                limit: int = 200) -> list[dict]:
         """The queue: reopened conversations first (a second failure), then worst, then oldest."""
-        where, params = [], []
-        for column, value in (("state", state), ("severity", severity), ("category", category)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        clause, params = self._where(state=state or None, severity=severity or None, category=category or None)
         return list(self.db.query(
             f"SELECT id, conversation_id, message_pk, survey_id, to_addr, to_name, subject, severity, category, state, "
             f"created_at, updated_at, decided_by, error FROM drafts {clause} "
