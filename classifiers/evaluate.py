@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
+
 from . import metrics
 from .labels import CATEGORIES, SEVERITIES, Thresholds
 from .train import record_text
@@ -24,6 +27,15 @@ class Evaluation:
         """One number to compare models: the mean of the three heads' F1."""
         f = self.figures
         return round((f["complaint"]["f1"] + f["severity"].get("macro_f1", 0) + f["category"].get("macro_f1", 0)) / 3, 4)
+
+
+def _severity_rank(value) -> int | None:
+    """Our names as 1-4 (low-critical); a 0-4 scale as it is; anything else as unknown."""
+    if value in SEVERITIES:
+        return SEVERITIES.index(value) + 1
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 4:
+        return int(value)
+    return None
 
 
 def evaluate_records(classifier, records: Iterable[dict], thresholds: Thresholds) -> Evaluation:
@@ -47,12 +59,29 @@ def evaluate_records(classifier, records: Iterable[dict], thresholds: Thresholds
     if chunk:
         flush()
     y = truth["complaint"]
-    figures = {"complaint": metrics.head_metrics(y, [int(r.complaint) for r in results], [0, 1])}
+    scores = [r.complaint_probability for r in results]
+    complaint = metrics.head_metrics(y, [int(r.complaint) for r in results], [0, 1])
+    if y:
+        complaint["predicted_share"] = round(sum(r.complaint for r in results) / len(y), 4)
+        complaint["true_share"] = round(sum(y) / len(y), 4)
+        complaint["auc"] = round(float(roc_auc_score(y, scores)), 4) if 0 < sum(y) < len(y) else None
+    figures = {"complaint": complaint}
     both = [i for i, t in enumerate(y) if t and results[i].complaint]
     sev = [i for i in both if truth["severity"][i] in SEVERITIES]
     figures["severity"] = metrics.head_metrics(
         [truth["severity"][i] for i in sev], [results[i].severity for i in sev], list(SEVERITIES))
+    # Severity as an order over every record: not a complaint 0, then low 1 ... critical 4.
+    ranked = [(rank, SEVERITIES.index(r.severity) + 1 if r.complaint else 0)
+              for rank, r in zip(map(_severity_rank, truth["severity"]), results) if rank is not None]
+    if len({t for t, _ in ranked}) > 1 and len({p for _, p in ranked}) > 1:
+        figures["severity"]["spearman"] = round(float(spearmanr(*zip(*ranked))[0]), 4)
+        figures["severity"]["spearman_n"] = len(ranked)
+    critical = [i for i, s in enumerate(truth["severity"]) if s == "critical"]
+    if critical:
+        figures["severity"]["critical_recall"] = round(
+            sum(results[i].severity == "critical" for i in critical) / len(critical), 4)
+        figures["severity"]["critical_n"] = len(critical)
     cat = [i for i in both if truth["category"][i] in CATEGORIES]
     figures["category"] = metrics.head_metrics(
         [truth["category"][i] for i in cat], [results[i].category for i in cat], list(CATEGORIES))
-    return Evaluation(figures, y, [r.complaint_probability for r in results])
+    return Evaluation(figures, y, scores)

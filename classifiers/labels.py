@@ -20,7 +20,7 @@ class Thresholds:
     complaint: float = 0.5
     medium: float = 0.5
     high: float = 0.5
-    critical: float = 0.5
+    critical: float = 0.6  # measured on real text: 0.5 called one complaint in ten critical
     rule_floor: float = 0.2  # a critical rule hit counts as a complaint from this probability
 
 
@@ -44,15 +44,29 @@ def message_text(subject: str | None, body: str | None) -> str:
     return f"{subject or ''}\n{body or ''}".strip()
 
 
+def _version_name(version: str, where: Path) -> str:
+    """A version names a directory inside the model directory, never a path out of it."""
+    from worker.errors import ModelError
+
+    if not version or version in (".", "..") or any(c in version for c in "/\\\0") or version.startswith("."):
+        raise ModelError(f"{where} names {version!r}, which is not a model version in {where.parent}")
+    return version
+
+
 def model_dir_version(model_dir: Path) -> str | None:
     """The active version: ``ACTIVE`` in the model directory names it."""
     active = model_dir / "ACTIVE"
-    return active.read_text().strip() if active.exists() else None
+    try:
+        version = active.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return _version_name(version, active)
 
 
 def activate(model_dir: Path, version: str) -> None:
     from worker.errors import ModelError
 
+    _version_name(version, model_dir / "ACTIVE")
     if not (model_dir / version / "meta.json").exists():
         raise ModelError(f"no model {version} in {model_dir} (see `amends model list`)")
     tmp = model_dir / "ACTIVE.tmp"

@@ -2,8 +2,10 @@
 
 A model is a directory ``<model_dir>/<version>/`` holding ``model.skops`` (the fitted
 scikit-learn objects, loaded with skops so loading cannot run arbitrary code) and
-``meta.json`` (metrics, training-data hash, scikit-learn version, labels). ``ACTIVE`` in the
-model directory names the version in use.
+``meta.json`` (metrics, training-data hash, scikit-learn version, the SHA-256 of the model
+file and of the sentence encoder it was trained with). ``ACTIVE`` in the model directory names
+the version in use. A model whose file or encoder differs from what its metadata recorded is
+refused: its heads would read vectors they were not trained on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import sklearn
 import skops.io as sio
+from scipy import sparse
 from skops.io.exceptions import UntrustedTypesFoundException
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -29,6 +32,7 @@ from .labels import (  # noqa: F401  (re-exported for callers that already load 
     message_text,
     model_dir_version,
 )
+from .encoder import DIMENSIONS, Encoder, file_sha256
 from .rules import critical_hits
 
 # Our own functions inside the pipeline: the only non-library code a model file may name.
@@ -41,6 +45,11 @@ _TOKENS = {"_money_": "<amount>", "_span_": "<time span>", "_ref_": "<reference>
 
 def _display(ngram: str) -> str:
     return " ".join(_TOKENS.get(t, t) for t in ngram.split())
+
+
+def combine(words, vectors: np.ndarray) -> sparse.csr_matrix:
+    """The heads' input: TF-IDF columns first (so reasons can index them), then the vector."""
+    return sparse.hstack([words, sparse.csr_matrix(vectors)], format="csr")
 
 
 def ordinal_probabilities(at_least: np.ndarray) -> np.ndarray:
@@ -69,10 +78,11 @@ def severity_from(at_least: np.ndarray, thresholds: Thresholds) -> str:
 
 
 class Classifier:
-    def __init__(self, parts: dict, meta: dict) -> None:
+    def __init__(self, parts: dict, meta: dict, encoder: Encoder | None = None) -> None:
         self.parts = parts
         self.meta = meta
         self.version: str = meta["version"]
+        self.encoder = encoder or Encoder()
         union = parts["union"]
         words = union.transformer_list[0][1]
         self._word_names = np.array(words.get_feature_names_out(), dtype=object)
@@ -91,21 +101,38 @@ class Classifier:
             meta = json.loads(meta_path.read_text())
         except FileNotFoundError:
             raise ModelError(f"no model at {path}: run `amends train`") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read {meta_path}: {exc}") from None
+        if not isinstance(meta, dict) or "version" not in meta:
+            raise ModelError(f"{meta_path} is not a model's metadata: run `amends train`")
         built = meta.get("sklearn_version")
         if built != sklearn.__version__:
             raise ModelError(
                 f"model {meta.get('version')} was built with scikit-learn {built}, but "
                 f"{sklearn.__version__} is installed: run `amends train` to rebuild it"
             )
+        encoder = Encoder()
+        expected = (meta.get("encoder") or {}).get("sha256")
+        if expected != encoder.sha256:
+            raise ModelError(f"model {meta['version']} was trained with another sentence encoder than the one "
+                             "installed: run `amends train` to rebuild it")
         try:
+            if file_sha256(model_path) != meta.get("model_sha256"):
+                raise ModelError(f"{model_path} is not the file model {meta['version']} saved (SHA-256 differs): "
+                                 "it was changed or damaged; run `amends train`")
             parts = sio.load(model_path, trusted=TRUSTED)
         except UntrustedTypesFoundException as exc:
             raise ModelError(f"model file {model_path} names code Amends does not trust: {exc}") from None
         except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise ModelError(f"cannot read model file {model_path}: {exc}") from None
-        words = parts["union"].transformer_list[0][1]
-        words.vocabulary_ = {term: i for i, term in enumerate(parts.pop("word_terms").tolist())}
-        return cls(parts, meta)
+        try:
+            words = parts["union"].transformer_list[0][1]
+            words.vocabulary_ = {term: i for i, term in enumerate(parts.pop("word_terms").tolist())}
+            classifier = cls(parts, meta, encoder)
+        except (AttributeError, IndexError, KeyError, TypeError) as exc:
+            raise ModelError(f"{model_path} does not hold an Amends model ({exc}): run `amends train`") from None
+        encoder.warm_up()
+        return classifier
 
     def save(self, path: Path) -> None:
         """Write model and metadata; the word vocabulary goes in as one array, not a dict of
@@ -124,13 +151,19 @@ class Classifier:
                      compression=zipfile.ZIP_DEFLATED)
         finally:
             words.vocabulary_ = vocabulary
+        self.meta["model_sha256"] = file_sha256(path / "model.skops")
+        self.meta["encoder"] = {"file": self.encoder.model_file.name, "sha256": self.encoder.sha256,
+                                "max_tokens": self.encoder.max_tokens}
         (path / "meta.json").write_text(json.dumps(self.meta, indent=2))
 
     # -- predicting ---------------------------------------------------------------------------
 
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
         """Raw head outputs: P(complaint), P(severity > level) x3, P(category), and features."""
-        X = self.parts["union"].transform(texts)
+        return self.scores(texts, self.encoder.encode(texts))
+
+    def scores(self, texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+        X = combine(self.parts["union"].transform(texts), vectors)
         complaint = self.parts["complaint"].predict_proba(X)[:, 1]
         at_least = np.column_stack([head.predict_proba(X)[:, 1] for head in self.parts["severity"]])
         category = self.parts["category"].predict_proba(X)
@@ -148,6 +181,14 @@ class Classifier:
         contributions = values * head.coef_[0][indices] * sign
         order = np.argsort(-contributions)[:limit]
         return [_display(self._word_names[indices[i]]) for i in order if contributions[i] > 0]
+
+    @staticmethod
+    def _meaning_led(row: tuple[np.ndarray, np.ndarray], head, width: int) -> bool:
+        """Whether the sentence vector pushed towards "complaint" more than all the words did."""
+        indices, values = row
+        contributions = values * head.coef_[0][indices]
+        vector = contributions[indices >= width - DIMENSIONS].sum()
+        return vector > 0 and vector > contributions[indices < width - DIMENSIONS].sum()
 
     def classify_many(self, texts: list[str], thresholds: Thresholds) -> list[Classification]:
         if not texts:
@@ -174,6 +215,8 @@ class Classifier:
             words = self._reasons(row, self.parts["complaint"], 1.0)
             if words:
                 reasons.append(f"complaint: {', '.join(words)}")
+            if self._meaning_led(row, self.parts["complaint"], X.shape[1]):
+                reasons.append("complaint: what the message says as a whole (sentence meaning), more than its words")
             head = self.parts["severity"][max(0, SEVERITIES.index(severity) - 1)]
             sev_words = self._reasons(row, head, 1.0 if severity != "low" else -1.0, 3)
             if sev_words:

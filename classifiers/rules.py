@@ -15,13 +15,21 @@ RULES: dict[str, re.Pattern] = {
     "injury or safety": re.compile(
         r"\b(injur(ed|y|ies)|burn(ed|t) (my|his|her|their|our)|caught fire|on fire|sparked|electric shock"
         r"|hospital|a&e|ambulance|stitches|allergic reaction|anaphyla\w+|food poisoning|choking|unsafe"
-        r"|carbon monoxide|gas leak|poisoned|hurt (my|his|her|their) (back|head|neck|arm|leg|hand))\b", re.I),
+        r"|carbon monoxide|gas leak|poisoned|hurt (my|his|her|their) (back|head|neck|arm|leg|hand)"
+        r"|dangerous(ly)?|hazard(ous)?|(almost|nearly) (die|died|killed|crashed)|could have (died|been killed)"
+        r"|smell of smoke|smoke (smell|coming)|burning (smell|unit|plug|wire)|(glass|metal|plastic) in (my|the|a|one)"
+        r"|(cut|sliced) (my|his|her) (mouth|hand|finger|lip)|air ?bags?|safety recall|recalled for safety|bed ?bugs"
+        r"|(wrong|someone else'?s|another (patient|person|customer)'?s) (medication|medicine|prescription|pills|dose))\b",
+        re.I),
     "data breach": re.compile(
         r"\b(data breach|breach of (data|privacy)|someone else'?s (account|data|details|orders)"
         r"|another customer'?s|stranger'?s (bank )?details|my (personal )?(data|details) (to|with) (a )?(stranger|third part)"
-        r"|gdpr|data protection (law|act)|exposed my|leaked my|hacked)\b", re.I),
+        r"|gdpr|data protection (law|act)|exposed my|leaked my|hacked"
+        r"|(statement|letter|details|documents|records|post) to (my ex|the wrong (address|person)|someone else|a stranger))\b",
+        re.I),
     "regulator or press": re.compile(
-        r"\b(ombudsman|regulator|information commissioner|ico\b|trading standards|fca\b|ofcom|ofgem|cfpb"
+        r"\b(ombudsman|regulator|information commissioner|ico\b|trading standards|fca\b|ofcom|ofgem|cfpb|ftc\b|fcc\b"
+        r"|attorney general|consumer protection (agency|bureau|office)"
         r"|better business bureau|bbb\b|going to the (press|media)|journalist friend|contact(ed)? the (press|media))", re.I),
     "vulnerable customer": re.compile(
         r"\b(disabled|disability|wheelchair|elderly|dementia|chemotherapy|cancer|dialysis|pregnant"

@@ -235,13 +235,19 @@ def worker_process():
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory) -> Path:
-    """One model trained on the shipped corpus for the whole session (2 folds: quick)."""
+def encodings_cache(tmp_path_factory) -> Path:
+    """Sentence vectors shared by every training in the session: each text is encoded once."""
+    return tmp_path_factory.mktemp("encodings") / "encodings.sqlite"
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory, encodings_cache) -> Path:
+    """One model trained on the shipped data for the whole session (2 folds: quick)."""
     from classifiers.model import activate
-    from classifiers.train import DEFAULT_DATA, read_jsonl, train
+    from classifiers.train import TRAINING_DATA, read_jsonl, train
 
     directory = tmp_path_factory.mktemp("models")
-    classifier = train(list(read_jsonl([DEFAULT_DATA])), directory, folds=2)
+    classifier = train(list(read_jsonl(TRAINING_DATA)), directory, folds=2, cache=encodings_cache)
     activate(directory, classifier.version)
     return directory
 

@@ -7,10 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from classifiers.encoder import file_sha256
 from classifiers.escalation import escalate
+from classifiers.labels import activate, model_dir_version
 from classifiers.model import Classifier, Thresholds, ordinal_probabilities, severity_from
 from classifiers.rules import critical_hits
-from classifiers.train import DEFAULT_DATA, read_jsonl, train
+from classifiers.train import CORPUS, TRAINING_DATA, read_jsonl, train
 from worker.errors import ModelError
 from worker.parse import parse_message
 
@@ -84,6 +86,27 @@ def test_rules_make_it_critical_and_say_why(classifier, text, rule):
     assert any(r.startswith(f"critical by rule: {rule}") for r in result.reasons)
 
 
+@pytest.mark.parametrize("text, rule", [
+    ("my car seized up on the motorway and I nearly died", "injury or safety"),
+    ("there was a piece of glass in my sandwich", "injury or safety"),
+    ("the pharmacy gave me the wrong medication", "injury or safety"),
+    ("you sent my bank statement to my ex, who now knows where I live", "data breach"),
+    ("I have complained to the FTC about you", "regulator or press"),
+])
+def test_rules_cover_harm_written_in_everyday_words(text, rule):
+    assert rule in [name for name, _ in critical_hits(text)]
+
+
+def test_rules_take_linear_time_on_hostile_text():
+    import time
+
+    for unit in ("a", "@", "my ", "sent my statement ", "glass in "):
+        text = unit * (1_000_000 // len(unit))
+        started = time.perf_counter()
+        critical_hits(text)
+        assert time.perf_counter() - started < 2, unit
+
+
 def test_rules_do_not_fire_on_ordinary_words():
     assert critical_hits("My order is late and the box was damaged.") == []
     assert [name for name, _ in critical_hits("I will take you to court over this")] == ["legal threat"]
@@ -129,7 +152,7 @@ def test_escalation_for_repeat_complainers_and_vips(classifier):
 
 
 def test_shipped_corpus_is_large_varied_and_follows_the_rubric():
-    records = list(read_jsonl([DEFAULT_DATA]))
+    records = list(read_jsonl([CORPUS]))
     assert len(records) >= 3000
     assert len({r["body"] for r in records}) / len(records) > 0.9
     assert len({r["group"] for r in records}) >= 80
@@ -143,9 +166,12 @@ def test_shipped_corpus_is_large_varied_and_follows_the_rubric():
 
 def test_saved_model_records_its_provenance_and_figures(model_dir, classifier):
     meta = json.loads((model_dir / classifier.version / "meta.json").read_text())
-    assert meta["sklearn_version"] and len(meta["data_sha256"]) == 64 and meta["records"] >= 3000
-    assert meta["metrics"]["complaint"]["f1"] > 0.85
-    assert meta["metrics"]["severity"]["macro_f1"] > 0.6
+    assert meta["sklearn_version"] and len(meta["data_sha256"]) == 64 and meta["records"] >= 20000
+    assert set(meta["sources"]) == {"corpus", "banking77", "bitext", "sms", "reviews"}
+    assert len(meta["model_sha256"]) == 64 and meta["encoder"]["file"] == "minilm-l6-int8.onnx"
+    by_source = meta["metrics"]["by_source"]
+    assert by_source["corpus"]["f1"] > 0.85 and by_source["banking77"]["macro_f1"] > 0.8
+    assert meta["metrics"]["severity"]["macro_f1"] > 0.45
     assert (model_dir / classifier.version / "oof.json").exists()
 
 
@@ -168,20 +194,74 @@ def test_model_file_naming_untrusted_code_is_refused(model_dir, classifier, tmp_
     copy = tmp_path / "evil"
     shutil.copytree(model_dir / classifier.version, copy)
     sio.dump({"union": FunctionTransformer(os.system)}, copy / "model.skops")
+    _set_meta(copy, model_sha256=file_sha256(copy / "model.skops"))  # even with a matching hash
     with pytest.raises(ModelError, match="does not trust"):
         Classifier.load(copy)
 
 
-def test_training_is_reproducible(tmp_path):
-    records = [r for i, r in enumerate(read_jsonl([DEFAULT_DATA])) if i % 8 == 0]
-    first = train(records, tmp_path / "a", folds=2)
-    second = train(records, tmp_path / "b", folds=2)
+def _set_meta(path, **values):
+    meta = json.loads((path / "meta.json").read_text())
+    meta.update(values)
+    (path / "meta.json").write_text(json.dumps(meta))
+
+
+def test_a_changed_model_file_is_refused(model_dir, classifier, tmp_path):
+    copy = tmp_path / "tampered"
+    shutil.copytree(model_dir / classifier.version, copy)
+    with open(copy / "model.skops", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ModelError, match="SHA-256 differs"):
+        Classifier.load(copy)
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"encoder": {"sha256": "0" * 64}}, "another sentence encoder"),
+    ({"model_sha256": None}, "SHA-256 differs"),
+])
+def test_a_model_that_does_not_match_its_parts_is_refused(model_dir, classifier, tmp_path, meta, message):
+    copy = tmp_path / "other"
+    shutil.copytree(model_dir / classifier.version, copy)
+    _set_meta(copy, **meta)
+    with pytest.raises(ModelError, match=message):
+        Classifier.load(copy)
+
+
+def test_malformed_model_files_are_model_errors(model_dir, classifier, tmp_path):
+    import skops.io as sio
+
+    copy = tmp_path / "malformed"
+    shutil.copytree(model_dir / classifier.version, copy)
+    sio.dump({"union": [1, 2, 3]}, copy / "model.skops")
+    _set_meta(copy, model_sha256=file_sha256(copy / "model.skops"))
+    with pytest.raises(ModelError, match="does not hold an Amends model"):
+        Classifier.load(copy)
+    (copy / "meta.json").write_text("[]")
+    with pytest.raises(ModelError, match="not a model's metadata"):
+        Classifier.load(copy)
+
+
+@pytest.mark.parametrize("named", ["../elsewhere", "/etc", ".hidden", ".."])
+def test_active_may_only_name_a_version_inside_the_model_directory(tmp_path, named):
+    (tmp_path / "ACTIVE").write_text(named + "\n")
+    with pytest.raises(ModelError, match="not a model version"):
+        model_dir_version(tmp_path)
+    with pytest.raises(ModelError, match="not a model version"):
+        activate(tmp_path, named)
+
+
+def test_training_is_reproducible(tmp_path, encodings_cache):
+    records = [r for i, r in enumerate(read_jsonl([CORPUS])) if i % 8 == 0]
+    first = train(records, tmp_path / "a", folds=2, cache=encodings_cache)
+    second = train(records, tmp_path / "b", folds=2, cache=encodings_cache)
     assert first.meta["metrics"] == second.meta["metrics"]
     assert first.meta["data_sha256"] == second.meta["data_sha256"]
     texts = ["my parcel never came", "thanks, all good"]
     np.testing.assert_array_equal(first.probabilities(texts)[0], second.probabilities(texts)[0])
 
 
-def test_a_complaint_without_severity_is_refused_as_training_data(tmp_path):
-    with pytest.raises(ValueError, match="needs a severity and a category"):
-        train([{"id": "x", "text": "late", "complaint": True}], tmp_path, folds=2)
+def test_training_data_with_labels_outside_the_rubric_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="'urgent' or category None is not a name from RUBRIC.md"):
+        train([{"id": "x", "text": "late", "complaint": True, "severity": "urgent"}], tmp_path, folds=2)
+    unrated = [{"id": str(i), "text": f"late {i}", "complaint": True} for i in range(4)]
+    with pytest.raises(ValueError, match="at least two severity values, found none"):
+        train(unrated, tmp_path, folds=2)

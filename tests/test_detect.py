@@ -119,6 +119,7 @@ def test_evaluate_prints_figures_and_writes_a_pr_curve(make_config, model_dir, t
     rows = [
         {"text": "My order is three weeks late and nobody replies", "complaint": True, "severity": "medium", "category": "delivery"},
         {"text": "You charged me twice, I want my money back now", "complaint": True, "severity": "medium", "category": "billing"},
+        {"text": "The heater you sold me sparked and burned my hand.", "complaint": True, "severity": "critical", "category": "defect"},
         {"text": "Can I change my delivery address?", "complaint": False},
         {"subject": "Thanks", "body": "Lovely service, thank you!", "complaint": False},
     ]
@@ -126,9 +127,30 @@ def test_evaluate_prints_figures_and_writes_a_pr_curve(make_config, model_dir, t
     plot = tmp_path / "pr.png"
     result = CliRunner().invoke(main, ["--config", config.path, "evaluate", "--data", str(data), "--plot", str(plot)])
     assert result.exit_code == 0, result.output
-    assert "precision 1.000  recall 1.000" in result.output
+    assert "macro-F1 1.000  precision 1.000  recall 1.000" in result.output
+    assert "predicted complaints 60.0% (truly 60.0%)  AUC 1.000" in result.output
+    assert "critical recall 1.000 (n=1 critical)" in result.output
     assert "complaint head by threshold" in result.output and "0.9" in result.output
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_ranks_severity_against_a_0_to_4_scale(make_config, model_dir, tmp_path):
+    """Real sets grade severity on their own scale (the dev tweets: 0 no complaint ... 4 blame)."""
+    config = make_config(classifier_toml(model_dir))
+    data = tmp_path / "graded.jsonl"
+    rows = [
+        ("Could you tell me your opening hours over Christmas?", False, 0),
+        ("Thanks, the replacement arrived this morning!", False, 0),
+        ("one of the mugs has a tiny chip, not a big deal", True, 1),
+        ("My order is two weeks late and nobody answers my emails. Very disappointed.", True, 2),
+        ("Third time this year you've sent the wrong size. Disgraceful, I'm closing my account.", True, 4),
+    ]
+    data.write_text("\n".join(json.dumps({"text": t, "complaint": c, "severity": s}) for t, c, s in rows))
+    result = CliRunner().invoke(main, ["--config", config.path, "evaluate", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    spearman = float(result.output.split("Spearman ")[1].split()[0])
+    assert spearman > 0.8 and "(not a complaint lowest; n=5)" in " ".join(result.output.split())
+    assert "critical recall" not in result.output
 
 
 def test_evaluate_without_labels_is_a_clear_error(make_config, model_dir, tmp_path):
@@ -140,15 +162,15 @@ def test_evaluate_without_labels_is_a_clear_error(make_config, model_dir, tmp_pa
 
 
 def test_train_saves_a_version_and_model_list_shows_it(make_config, tmp_path):
-    from classifiers.train import DEFAULT_DATA, read_jsonl
+    from classifiers.train import CORPUS, read_jsonl
 
     small = tmp_path / "small.jsonl"
-    small.write_text("".join(json.dumps(r) + "\n" for i, r in enumerate(read_jsonl([DEFAULT_DATA])) if i % 10 == 0))
+    small.write_text("".join(json.dumps(r) + "\n" for i, r in enumerate(read_jsonl([CORPUS])) if i % 10 == 0))
     config = make_config(classifier_toml(tmp_path / "models"))
     runner = CliRunner()
     result = runner.invoke(main, ["--config", config.path, "train", "--data", str(small), "--folds", "2"])
     assert result.exit_code == 0, result.output
-    assert "complaint   precision" in result.output and "Active model:" in result.output
+    assert "complaint   macro-F1" in result.output and "Active model:" in result.output
     listed = runner.invoke(main, ["--config", config.path, "model", "list"])
     assert "*" in listed.output
     no_model = runner.invoke(main, ["--config", make_config(classifier_toml(tmp_path / "none")).path, "classify", "-"], input="x")
@@ -170,25 +192,25 @@ def _corrections(store, count, complaint, texts, first_id):
         store.add_correction(pk, "Ann", complaint, "medium" if complaint else None, "delivery" if complaint else None, now)
 
 
-def test_retrain_keeps_a_model_that_is_not_worse_and_refuses_a_worse_one(make_config, store, tmp_path):
+def test_retrain_keeps_a_model_that_is_not_worse_and_refuses_a_worse_one(
+        make_config, store, tmp_path, model_dir, encodings_cache):
     import shutil
 
     from classifiers.labels import model_dir_version
 
     models = tmp_path / "models"
-    config = make_config(classifier_toml(models))
+    shutil.copytree(model_dir, models)
+    config = make_config(classifier_toml(models, f'encodings_cache = "{encodings_cache}"'))
     runner = CliRunner()
-    first = runner.invoke(main, ["--config", config.path, "retrain", "--folds", "2"])
-    assert first.exit_code == 0, first.output
     active = model_dir_version(models)
     _corrections(store, 5, True, ["My parcel never arrived and nobody answers"], 1000)
     kept = runner.invoke(main, ["--config", config.path, "retrain", "--folds", "2"])
     assert kept.exit_code == 0 and "Active model" in kept.output, kept.output
     assert model_dir_version(models) != active
     # Poisoned corrections: real complaint wording relabelled as "not a complaint", in bulk.
-    from classifiers.train import DEFAULT_DATA, read_jsonl
+    from classifiers.train import CORPUS, read_jsonl
 
-    complaints = [r["body"] for r in read_jsonl([DEFAULT_DATA]) if r["complaint"]]
+    complaints = [r["body"] for r in read_jsonl([CORPUS]) if r["complaint"]]
     _corrections(store, len(complaints), False, complaints, 100000)
     worse = runner.invoke(main, ["--config", config.path, "retrain", "--folds", "2"])
     assert worse.exit_code == 1 and "measures worse" in worse.output, worse.output

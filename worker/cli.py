@@ -340,8 +340,8 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
     if reset:
         demo_module.reset_store(config)
     if model_dir_version(Path(config.classifier.model_dir)) is None:
-        console.print("No classifier model yet: training one on the shipped corpus (about a minute).")
-        click.get_current_context().invoke(cli_detect.train, data=(), folds=5, make_active=True)
+        console.print("No classifier model yet: training one on the shipped data (about a minute).")
+        click.get_current_context().invoke(cli_detect.train, data=(), folds=3, make_active=True)
     demo_module.ensure_secret_key(config)
     server = demo_module.start_server(config)
     sink = None

@@ -81,10 +81,11 @@ class GuardConfig:
 @dataclass(frozen=True)
 class ClassifierConfig:
     model_dir: str = "var/models"
+    encodings_cache: str = ""  # empty: <model_dir>/encodings.sqlite
     complaint_threshold: float = 0.5
     severity_medium: float = 0.5
     severity_high: float = 0.5
-    severity_critical: float = 0.5
+    severity_critical: float = 0.6
     rule_floor: float = 0.2
     repeat_window_days: int = 30
     vip_domains: tuple[str, ...] = ()

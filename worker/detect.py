@@ -52,6 +52,41 @@ def load_classifier(config: Config) -> "Classifier":
     return load_active(model_dir)
 
 
+class ActiveModel:
+    """The model ``ACTIVE`` names, switched as soon as ``ACTIVE`` names another one.
+
+    `amends model activate` and `amends retrain` only rewrite that file; a long-running
+    process asks this object before each batch (one small file read) and loads the new version
+    then. A version that fails to load is logged once and the one in use stays.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.model_dir = Path(config.classifier.model_dir)
+        self.current: "Classifier | None" = None
+        self._refused: str | None = None
+
+    def get(self) -> "Classifier":
+        """The active model; ModelError when there is none that loads."""
+        version = model_dir_version(self.model_dir)
+        if self.current is not None and version in (self.current.version, self._refused):
+            return self.current
+        try:
+            loaded = load_classifier(self.config)
+        except ModelError as exc:
+            if self.current is None:
+                raise
+            self._refused = version
+            log.error("%s; still classifying with model %s", exc, self.current.version)
+            return self.current
+        if self.current is not None:
+            log.info("classifier model %s replaces %s (ACTIVE changed)", loaded.version, self.current.version)
+        else:
+            log.info("classifier model %s loaded", loaded.version)
+        self.current, self._refused = loaded, None
+        return loaded
+
+
 def classify_rows(store: Store, classifier: "Classifier", config: Config, rows: list[dict], now: datetime) -> int:
     thresholds = thresholds_of(config, store)
     texts = [message_text(r["subject"], r["new_text"] or r["text"]) for r in rows]

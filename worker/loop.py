@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from schedule import Scheduler
 
 from .config import Config
-from .detect import classify_pending, load_classifier
+from .detect import ActiveModel, classify_pending
 from .errors import MailboxError, ModelError
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
@@ -80,23 +80,25 @@ class Worker:
         self.store = store
         self.inbox = inbox or Inbox(config)
         self.progress = progress
-        self._classifier = classifier
+        self._fixed_classifier = classifier
+        self._active_model = ActiveModel(config)
         self._model_warned = False
         self.sender = Sender(config, store, self.inbox)
         self.jobs = JobRunner(config, store)
 
     @property
     def classifier(self) -> "Classifier | None":
-        """Loaded on first use; without a model, messages wait unclassified (warned once)."""
-        if self._classifier is None:
-            try:
-                self._classifier = load_classifier(self.config)
-                log.info("classifier model %s loaded", self._classifier.version)
-            except ModelError as exc:
-                if not self._model_warned:
-                    log.warning("%s; messages are stored but not classified until then", exc)
-                    self._model_warned = True
-        return self._classifier
+        """The active model, switched when ACTIVE changes; without one, messages wait
+        unclassified (warned once)."""
+        if self._fixed_classifier is not None:
+            return self._fixed_classifier
+        try:
+            return self._active_model.get()
+        except ModelError as exc:
+            if not self._model_warned:
+                log.warning("%s; messages are stored but not classified until then", exc)
+                self._model_warned = True
+            return None
 
     # -- one pass ---------------------------------------------------------------------------
 
