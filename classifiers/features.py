@@ -15,22 +15,26 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 
-_MONEY = re.compile(r"(?:[£$€¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:pounds|dollars|euros?|eur|usd|gbp|quid|bucks)\b)", re.I)
+# Every pattern here runs on text anyone can send: each is linear in the text (look-behinds
+# stop a match starting inside a run it could have started earlier; repetitions are bounded).
+_MONEY = re.compile(
+    r"(?:[£$€¥]\s?\d[\d,.]{0,20}|(?<![\d,.])\d[\d,.]{0,20}\s?(?:pounds|dollars|euros?|eur|usd|gbp|quid|bucks)\b)",
+    re.I)
 _SPAN = re.compile(
-    r"\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|few)\s+"
-    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bsince\s+(?:monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday|yesterday|last\s+\w+|the\s+\w+)\b",
+    r"\b(?:\d{1,6}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|several|few)\s{1,5}"
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?)\b|\bsince\s{1,5}(?:monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|yesterday|last\s{1,5}\w{1,20}|the\s{1,5}\w{1,20})\b",
     re.I,
 )
 _REPEAT = re.compile(
-    r"\b(?:again|still|another|(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th))\s+time|every\s+time|"
-    r"(?:twice|three times|several times)|same\s+(?:problem|issue|thing))\b",
+    r"\b(?:again|still|another|(?:second|third|fourth|fifth|\d{1,3}(?:st|nd|rd|th))\s{1,5}time|every\s{1,5}time|"
+    r"(?:twice|three times|several times)|same\s{1,5}(?:problem|issue|thing))\b",
     re.I,
 )
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|can't|cannot|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b|n't\b", re.I)
-_REF = re.compile(r"#?\b[A-Z0-9]*\d[A-Z0-9-]{3,}\b")
-_URL = re.compile(r"https?://\S+|\S+@\S+\.\w+")
-_HANDLE = re.compile(r"(?<!\w)@\w+")
+_REF = re.compile(r"#?(?<!\w)[A-Z0-9]{0,20}\d[A-Z0-9-]{3,30}\b")
+_URL = re.compile(r"https?://\S{1,2000}|(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+_HANDLE = re.compile(r"(?<!\w)@\w{1,50}")
 
 
 def normalise(text: str) -> str:

@@ -39,6 +39,8 @@ from .rules import critical_hits
 TRUSTED = ["classifiers.features.dense_features", "classifiers.features.normalise"]
 
 
+MAX_CHARS = 20_000  # beyond this a message says nothing more a classifier can use
+
 _TOKENS = {"_money_": "<amount>", "_span_": "<time span>", "_ref_": "<reference>",
            "_handle_": "<@handle>", "_link_": "<link>"}
 
@@ -193,6 +195,7 @@ class Classifier:
     def classify_many(self, texts: list[str], thresholds: Thresholds) -> list[Classification]:
         if not texts:
             return []
+        texts = [text[:MAX_CHARS] for text in texts]  # bounded work per message, rules included
         complaint_p, at_least, category_p, X = self.probabilities(texts)
         X = X.tocsr()
         categories = self.parts["category"].classes_

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
@@ -24,7 +25,7 @@ MODEL_FILE = HERE / "minilm-l6-int8.onnx"
 TOKENIZER_FILE = HERE / "tokenizer.json"
 DIMENSIONS = 384
 MAX_TOKENS = 128  # subject and the opening of the new text: where the complaint is said
-BATCH = 32
+PROGRESS_EVERY = 64
 
 Progress = Callable[[int], None]
 
@@ -38,7 +39,10 @@ def file_sha256(path: Path) -> str:
 
 
 class Encoder:
-    """Text in, unit-length 384-dimensional vectors out; one ONNX session, loaded on first use."""
+    """Text in, unit-length 384-dimensional vectors out; one ONNX session, loaded on first use.
+
+    ``threads`` texts are encoded at once, each on one core (the session runs without the GIL).
+    """
 
     def __init__(self, model_file: Path = MODEL_FILE, threads: int = 1, max_tokens: int = MAX_TOKENS) -> None:
         self.model_file = model_file
@@ -49,12 +53,17 @@ class Encoder:
     def sha256(self) -> str:
         return file_sha256(self.model_file)
 
+    @property
+    def identity(self) -> str:
+        """What a cached vector depends on: the file, the token limit, one text per call."""
+        return f"{self.sha256}:{self.max_tokens}:single"
+
     @cached_property
     def _session(self):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         return ort.InferenceSession(str(self.model_file), options, providers=["CPUExecutionProvider"])
@@ -73,25 +82,32 @@ class Encoder:
         self.encode(["warm up"])
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """One text at a time: the int8 model scales its activations per call, so a batch
+        would make a message's vector depend on its neighbours. Alone, it is the same vector
+        whatever else is being classified (and on one core, no slower for email)."""
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-        if not texts:
-            return out
         # A character cap before tokenizing keeps the cost per message bounded whatever its size.
         encodings = self._tokenizer.encode_batch([t[: self.max_tokens * 12] for t in texts])
-        # Similar lengths in one batch: little padding, so little wasted work.
-        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
-        for start in range(0, len(order), BATCH):
-            rows = order[start : start + BATCH]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for j, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[j, :n] = encodings[i].ids
-                mask[j, :n] = 1
-            out[rows] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-            if progress:
-                progress(len(rows))
+        session = self._session
+
+        def run(rows: range) -> None:
+            for i in rows:
+                ids = np.array([encodings[i].ids], dtype=np.int64)
+                out[i] = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+
+        chunks = [range(start, min(start + PROGRESS_EVERY, len(texts))) for start in range(0, len(texts), PROGRESS_EVERY)]
+        if self.threads == 1:
+            done = map(run, chunks)
+        else:
+            pool = ThreadPoolExecutor(self.threads)
+            done = pool.map(run, chunks)
+        try:
+            for rows, _ in zip(chunks, done):
+                if progress:
+                    progress(len(rows))
+        finally:
+            if self.threads > 1:
+                pool.shutdown()
         return out
 
 
@@ -104,7 +120,8 @@ class EncodingCache:
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = [hashlib.sha256(f"{self.encoder.sha256}\0{t}".encode()).digest() for t in texts]
+        identity = self.encoder.identity
+        keys = [hashlib.sha256(f"{identity}\0{t}".encode()).digest() for t in texts]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
         with sqlite3.connect(self.path) as db:
             db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
