@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from classifiers.labels import SEVERITIES
 
+from .claims import claim, release
 from .config import DAYS, Config, FollowupConfig
 from .context import build_context
 from .drafts import environment, render_reply, render_template, tidy_text
@@ -26,6 +27,7 @@ from .surveys import LABELS, SCORES, make_token, parse_score
 
 log = logging.getLogger(__name__)
 CUSTOMER_FACING = ("follow_up", "survey")
+JOB_LEASE = timedelta(minutes=5)  # a job is a few queries and a render: far less than this
 
 
 @dataclass
@@ -134,26 +136,37 @@ class JobRunner:
         }
 
     def run_due(self, now: datetime) -> JobCounts:
+        """Run each due job this process can claim; another process may be running the rest."""
         counts = JobCounts()
-        for job in self.store.due_jobs(now):
-            if job["kind"] in CUSTOMER_FACING:
-                opening = next_opening(now, self.config.followup, self.config.drafts.timezone)
-                if opening > now:
-                    with self.store.transaction():
-                        self.store.update_job(job["id"], due_at=iso(opening))
-                    counts.moved += 1
-                    continue
+        for due in self.store.due_jobs(now):
+            if not claim(self.store, "jobs", due["id"], now, JOB_LEASE):
+                continue
             try:
-                with self.store.transaction():
-                    self.handlers[job["kind"]](job, now)
-                    self.store.update_job(job["id"], state="done", done_at=iso(now), attempts=job["attempts"] + 1)
-                counts.done += 1
-            except Exception as exc:  # one broken job must not stop the others
-                log.exception("job %s (%s) failed", job["id"], job["kind"])
-                with self.store.transaction():
-                    self.store.update_job(job["id"], state="failed", last_error=f"{type(exc).__name__}: {exc}",
-                                          attempts=job["attempts"] + 1)
+                job = self.store.job(due["id"])  # read again: another process may have run it meanwhile
+                if job is not None and job["state"] == "scheduled" and job["due_at"] <= iso(now):
+                    self._run(job, now, counts)
+            finally:
+                release(self.store, "jobs", due["id"])
         return counts
+
+    def _run(self, job: dict, now: datetime, counts: JobCounts) -> None:
+        if job["kind"] in CUSTOMER_FACING:
+            opening = next_opening(now, self.config.followup, self.config.drafts.timezone)
+            if opening > now:
+                with self.store.transaction():
+                    self.store.update_job(job["id"], due_at=iso(opening))
+                counts.moved += 1
+                return
+        try:
+            with self.store.transaction():
+                self.handlers[job["kind"]](job, now)
+                self.store.update_job(job["id"], state="done", done_at=iso(now), attempts=job["attempts"] + 1)
+            counts.done += 1
+        except Exception as exc:  # one broken job must not stop the others
+            log.exception("job %s (%s) failed", job["id"], job["kind"])
+            with self.store.transaction():
+                self.store.update_job(job["id"], state="failed", last_error=f"{type(exc).__name__}: {exc}",
+                                      attempts=job["attempts"] + 1)
 
     # -- what each kind of job does (inside the job's transaction) ------------------------------
 

@@ -240,4 +240,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE UNIQUE INDEX drafts_one_per_survey ON drafts (survey_id);
         """,
     ),
+    (
+        7,
+        "claims: one process at a time sends an outbox row or runs a job",
+        """
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+        ALTER TABLE jobs ADD COLUMN claimed_by TEXT;
+        ALTER TABLE jobs ADD COLUMN claimed_until TEXT;
+        """,
+    ),
 ]

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 
+from .claims import claim, release
 from .config import Config
 from .failpoints import failpoint
 from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
@@ -132,7 +133,8 @@ class Sender:
             if code != 354:
                 raise smtplib.SMTPDataError(code, reply)
             # From here the server may end up with the message: record that before the body goes.
-            self.store.update_outbox(row["id"], now, stage="data")
+            with self.store.durable():
+                self.store.update_outbox(row["id"], now, stage="data")
             client.send(dot_stuffed(msg.as_bytes()))
             code, reply = client.getreply()
             if code >= 400:
@@ -163,7 +165,8 @@ class Sender:
                 summary.failed += 1
                 return
         attempts = row["attempts"] + 1
-        self.store.update_outbox(row["id"], now, state="sending", stage="connect", attempts=attempts)
+        with self.store.durable():
+            self.store.update_outbox(row["id"], now, state="sending", stage="connect", attempts=attempts)
         failpoint("smtp-before-connect")
         try:
             self._deliver(row, now)
@@ -206,10 +209,31 @@ class Sender:
         summary.failed += 1
 
     def send_due(self, now: datetime) -> SendSummary:
+        """Send each due row this process can claim; another process may be sending the rest.
+
+        The lease outlasts every SMTP timeout of one send together, so a live sender never
+        loses its row mid-send; a killed one is recognised as gone and its row taken over.
+        """
         summary = SendSummary()
-        for row in self.store.outbox_due(now):
-            self.send_one(row, now, summary)
+        lease = timedelta(seconds=max(300, 10 * self.config.smtp.timeout_seconds))
+        for due in self.store.outbox_due(now):
+            with self.store.durable():
+                claimed = claim(self.store, "outbox", due["id"], now, lease)
+            if not claimed:
+                continue
+            try:
+                row = self.store.outbox_row(due["id"])  # read again: another process may have sent it meanwhile
+                if row is not None and _still_due(row, now):
+                    self.send_one(row, now, summary)
+            finally:
+                release(self.store, "outbox", due["id"])
         return summary
+
+
+def _still_due(row: dict, now: datetime) -> bool:
+    if row["state"] == "sent":
+        return row["filed_at"] is None
+    return row["state"] in ("queued", "sending") and row["next_attempt_at"] <= iso(now)
 
 
 def dot_stuffed(raw: bytes) -> bytes:

@@ -3,7 +3,16 @@
 The store owns the schema (``migrations.py``) and every query; other modules call these
 methods and never write SQL of their own. Each method that changes state commits before it
 returns, so the next side effect (an IMAP fetch, an SMTP send) happens only after the change
-that precedes it is on disk.
+that precedes it is recorded.
+
+Durability: the database runs in WAL mode with ``synchronous = NORMAL``. A commit survives
+the process being killed, but a power cut may lose the last few commits. That is safe for
+ingest: the UID cursor is lost with the messages, and they are fetched again. It is not safe
+for the outbox writes that come just before an SMTP conversation (``sending`` at stage
+``connect``, then stage ``data``). Losing one of those could make a restarted sender believe
+that a message the server already has was never started. So those writes, and claims, are
+made under ``synchronous = FULL`` (``StoreBase.durable``): the WAL is synced to disk before
+the SMTP command that follows them.
 """
 
 from __future__ import annotations

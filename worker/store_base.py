@@ -46,6 +46,18 @@ class StoreBase:
             raise
         conn.execute("COMMIT")
 
+    @contextmanager
+    def durable(self) -> Iterator[None]:
+        """Commits inside reach the disk (fsync of the WAL) before the block returns."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            raise RuntimeError("durable() must start outside a transaction")
+        conn.execute("PRAGMA synchronous = FULL")
+        try:
+            yield
+        finally:
+            conn.execute("PRAGMA synchronous = NORMAL")
+
     @staticmethod
     def _where(**filters: object) -> tuple[str, list]:
         """``WHERE a = ? AND b = ?`` for the filters that are set (None means any)."""

@@ -79,6 +79,10 @@ class JobQueries(StoreBase):
             f"WHERE c.current = 1 AND c.complaint = 1 AND c.severity NOT IN ({marks}) "
             "AND m.fetched_at >= ? AND m.fetched_at < ? ORDER BY m.id", [*leave_out, start, end]))
 
+    def job(self, job_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
+        return rows[0] if rows else None
+
     def update_job(self, job_id: int, **values: object) -> None:
         assignments = ", ".join(f"{key} = ?" for key in values)
         self._exec(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id])
