@@ -26,10 +26,12 @@ _COMPLAINT_WORDS = re.compile(
 )
 _REFERENCE = re.compile(
     r"(?:(?:order|ticket|case|booking|invoice|reference|ref|account|reservation|confirmation|"
-    r"tracking|pnr|flight)\s*(?:no\.?|number|#|:)?\s*#?\s*)([A-Z0-9][A-Z0-9-]{3,})\b|#(\d{4,})\b",
+    r"tracking|pnr|flight)\s{0,5}(?:no\.?|number|#|:)?\s{0,5}#?\s{0,5})([A-Z0-9][A-Z0-9-]{3,40})\b|#(\d{4,40})\b",
     re.I,
 )
-_AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]*(?:\.\d{2})?|\d[\d,]*(?:\.\d{2})?\s?(?:€|EUR|USD|GBP|pounds|dollars|euros))")
+# Linear on untrusted text: an amount starts only where a run of digits starts, and is bounded.
+_AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]{0,15}(?:\.\d{2})?"
+                     r"|(?<![\d,.])\d[\d,]{0,15}(?:\.\d{2})?\s?(?:€|EUR|USD|GBP|pounds|dollars|euros))")
 _DATE = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
     r"(?:\s+\d{4})?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}(?:st|nd|rd|th)?"

@@ -76,11 +76,12 @@ def _soup_text(soup: BeautifulSoup) -> str:
 # Block boundaries are marked, then each run of marks becomes one break: two adjacent blocks
 # are one line apart, not two.
 _LINE_BREAK, _PARA_BREAK = "\x00", "\x01"
-_BREAKS = re.compile(r"[ \x00\x01]*[\x00\x01][ \x00\x01]*")
+_BREAKS = re.compile(r"[ \x00\x01]+")  # every run once, so linear however long the run
 
 
 def _merge_breaks(match: re.Match) -> str:
-    return "\n\n" if _PARA_BREAK in match.group(0) else "\n"
+    run = match.group(0)
+    return "\n\n" if _PARA_BREAK in run else "\n" if _LINE_BREAK in run else run
 
 
 def tidy(text: str) -> str:
@@ -103,22 +104,34 @@ def _marks(element: Tag) -> set[tuple[str, str, str]]:
 
 
 def html_texts(html: str) -> tuple[str, str, str]:
-    """(full text, text without quoted history or signature, signature) from one parse."""
+    """(full text, text without quoted history or signature, signature) from one parse.
+
+    One walk in document order that never enters what it removes: linear in the document,
+    however deeply its elements nest.
+    """
     soup = _soup(html)
     full = _soup_text(soup)
     signature = ""
-    for element in soup.find_all(["div", "blockquote"]):
-        if element.decomposed:
+    cut: set[int] = set()  # siblings removed after a quote marker, still waiting on the stack
+    stack: list[Tag] = [child for child in reversed(soup.contents) if isinstance(child, Tag)]
+    while stack:
+        element = stack.pop()
+        if id(element) in cut:
             continue
-        marks = _marks(element)
-        if marks & _QUOTE_MARKS:
-            if element.get("id") in _CUT_FOLLOWING:
-                for sibling in list(element.find_next_siblings()):
-                    sibling.decompose()
-            element.decompose()
-        elif marks & _SIGNATURE_MARKS:
-            signature = signature or _soup_text(element)
-            element.decompose()
+        if element.name in ("div", "blockquote"):
+            marks = _marks(element)
+            if marks & _QUOTE_MARKS:
+                if element.get("id") in _CUT_FOLLOWING:
+                    for sibling in list(element.find_next_siblings()):
+                        cut.add(id(sibling))
+                        sibling.decompose()
+                element.decompose()
+                continue
+            if marks & _SIGNATURE_MARKS:
+                signature = signature or _soup_text(element)
+                element.decompose()
+                continue
+        stack.extend(child for child in reversed(element.contents) if isinstance(child, Tag))
     return full, _soup_text(soup), signature
 
 
