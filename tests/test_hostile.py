@@ -85,3 +85,135 @@ def _now():
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc)
+
+
+def test_terminal_escapes_in_mail_never_reach_the_terminal(mailbox, make_config, store):
+    from click.testing import CliRunner
+
+    from worker.cli import main
+    from worker.loop import Worker
+
+    mailbox.append(mail("Look: \x1b]0;pwned\x07 and \x1b[2J cleared \u202eevil",
+                        headers="Subject: \x1b[31mURGENT\x1b[0m [bold]refund[/bold]"))
+    config = make_config()
+    worker = Worker(config, store)
+    with worker.inbox:
+        worker.poll(_now())
+    runner = CliRunner()
+    listed = runner.invoke(main, ["--config", config.path, "messages", "list"])
+    (row,) = store.messages(limit=5)
+    shown = runner.invoke(main, ["--config", config.path, "messages", "show", str(row["id"])])
+    for result in (listed, shown):
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "[bold]refund[/bold]" in shown.output and "URGENT" in shown.output
+
+
+def test_the_database_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    from worker.store import Store
+
+    store = Store.open(str(tmp_path / "var" / "amends.db"))
+    store.audit("test", "wrote", "message", None, {}, _now())
+    for path, mode in ((tmp_path / "var", 0o700), (tmp_path / "var" / "amends.db", 0o600),
+                       (tmp_path / "var" / "amends.db-wal", 0o600)):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    store.close()
+    (tmp_path / "var" / "amends.db").chmod(0o644)  # made by an earlier version
+    Store.open(str(tmp_path / "var" / "amends.db")).close()
+    assert stat.S_IMODE((tmp_path / "var" / "amends.db").stat().st_mode) == 0o600
+
+
+def test_a_short_secret_key_is_refused_with_a_way_to_make_one(tmp_path, monkeypatch):
+    from worker.config import load_config
+    from worker.errors import ConfigError
+
+    path = tmp_path / "amends.toml"
+    path.write_text('[imap]\nusername = "s@example.com"\n')
+    monkeypatch.setenv("AMENDS_SECRET_KEY", "x")
+    with pytest.raises(ConfigError, match="web.secret_key_env: AMENDS_SECRET_KEY has 1 bytes; it needs at least 32.*secrets"):
+        load_config(str(path)).secret_key()
+    monkeypatch.setenv("AMENDS_SECRET_KEY", "k" * 32)
+    assert load_config(str(path)).secret_key() == "k" * 32
+
+
+def _app(tmp_path, web=""):
+    from worker.config import load_config
+    from worker.web import create_app
+
+    path = tmp_path / "amends.toml"
+    path.write_text(f'[imap]\nusername = "s@example.com"\n[store]\npath = "{tmp_path / "a.db"}"\n[web]\n{web}\n')
+    return create_app(load_config(str(path)), secret_key="test-secret-" + "x" * 32)
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(tmp_path):
+    client = _app(tmp_path).test_client()
+    response = client.post("/login", data={"name": "a", "password": "p" * 2_000_000})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("base_url, secure", [("https://desk.example.com", True), ("http://127.0.0.1:8025", False)])
+def test_session_cookies_are_secure_behind_https(tmp_path, base_url, secure):
+    response = _app(tmp_path, f'base_url = "{base_url}"').test_client().get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert ("Secure" in cookie) is secure and "HttpOnly" in cookie
+
+
+@pytest.mark.parametrize("charset", ["undefined", "rot13", "base64", "no-such-charset"])
+def test_a_charset_label_that_is_not_a_text_encoding_falls_back(charset):
+    raw = mail("My order is late, caf\u00e9.").replace(b"charset=utf-8", f'charset="{charset}"'.encode())
+    assert parse_message(raw).new_text == "My order is late, caf\u00e9."
+
+
+def _site_with_user(tmp_path):
+    from worker.store import Store
+    from worker.users import add_user
+
+    app = _app(tmp_path)
+    app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own browser tests; here: throttling and sessions
+    store = Store.open(str(tmp_path / "a.db"))
+    add_user(store, "Tom Baker", "correct horse battery", False, _now())
+    add_user(store, "Ann Lee", "another long password", False, _now())
+    return app, store
+
+
+def test_wrong_passwords_slow_down_both_the_name_and_the_address(tmp_path):
+    app, store = _site_with_user(tmp_path)
+    client = app.test_client()
+    for _ in range(5):
+        assert client.post("/login", data={"name": "Tom Baker", "password": "guess"}).status_code == 401
+    right = client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"})
+    assert right.status_code == 429 and 0 < int(right.headers["Retry-After"]) <= 30
+    assert b"Too many wrong passwords" in right.data
+    other = client.post("/login", data={"name": "Ann Lee", "password": "another long password"})
+    assert other.status_code == 429  # the same address
+    store._exec("UPDATE login_failures SET blocked_until = '2000-01-01T00:00:00+00:00'")
+    assert client.post("/login", data={"name": "Tom Baker", "password": "guess"}).status_code == 401
+    again = client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"})
+    assert again.status_code == 429 and 30 < int(again.headers["Retry-After"]) <= 60  # doubled
+    store._exec("UPDATE login_failures SET blocked_until = '2000-01-01T00:00:00+00:00'")
+    assert client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 302
+    assert store._exec("SELECT count(*) FROM login_failures").fetchone()[0] == 0
+
+
+def test_logging_out_ends_every_copy_of_the_session(tmp_path):
+    app, store = _site_with_user(tmp_path)
+    mine, stolen = app.test_client(), app.test_client()
+    assert mine.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 302
+    cookie = mine.get_cookie("amends_session")
+    stolen.set_cookie("amends_session", cookie.value)
+    assert stolen.get("/").status_code == 200
+    assert mine.post("/logout").status_code == 302
+    assert stolen.get("/").status_code == 302 and "/login" in stolen.get("/").headers["Location"]
+
+
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(tmp_path):
+    from werkzeug.security import generate_password_hash
+
+    app, store = _site_with_user(tmp_path)
+    client = app.test_client()
+    client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"})
+    assert client.get("/").status_code == 200
+    store.set_password("Tom Baker", generate_password_hash("a brand new passphrase", method="scrypt"))
+    assert client.get("/").status_code == 302

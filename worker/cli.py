@@ -21,7 +21,7 @@ from classifiers.labels import model_dir_version
 
 from . import cli_detect, cli_review
 from . import demo as demo_module
-from .clikit import Context, console, err_console, friendly, pass_ctx, print_rows
+from .clikit import Context, console, err_console, friendly, pass_ctx, print_rows, printable, shown
 from .errors import AmendsError, NotFound
 from .ingest import process_messages
 from .loop import PollSummary, Worker
@@ -243,9 +243,10 @@ def messages_show(ctx: Context, message_id: int, as_json: bool) -> None:
         ("Automated", "automated"), ("State", "state"), ("Quarantine", "quarantine_reason"),
     ]:
         if row.get(key) is not None:
-            console.print(f"[bold]{label}:[/] {row[key]}", highlight=False, markup=True)
+            console.print(f"[bold]{label}:[/] {shown(row[key])}", highlight=False, markup=True)
     for attachment in row.get("attachments") or []:
-        console.print(f"[bold]Attachment:[/] {attachment['name']} ({attachment['content_type']}, {attachment['size']:,} bytes)", markup=True, highlight=False)
+        console.print(f"[bold]Attachment:[/] {shown(attachment['name'])} ({shown(attachment['content_type'])}, "
+                      f"{attachment['size']:,} bytes)", markup=True, highlight=False)
     history = ctx.store.classifications(message_id)
     if history:
         c = history[0]
@@ -256,14 +257,14 @@ def messages_show(ctx: Context, message_id: int, as_json: bool) -> None:
             levels = ", ".join(f"{k} {v:.2f}" for k, v in c["severity_probabilities"].items())
             console.print(f"[bold]Severity:[/] {levels}", markup=True, highlight=False)
         for reason in c["reasons"]:
-            console.print(f"  - {reason}", markup=False, highlight=False)
+            console.print(f"  - {printable(reason)}", markup=False, highlight=False)
         if len(history) > 1:
             console.print(f"  ({len(history) - 1} earlier classification(s) kept)", markup=False)
     console.rule("new text")
-    console.print(row.get("new_text") or "", markup=False, highlight=False)
+    console.print(printable(row.get("new_text") or ""), markup=False, highlight=False)
     if row.get("text") and row["text"] != row.get("new_text"):
         console.rule("full text")
-        console.print(row["text"], markup=False, highlight=False)
+        console.print(printable(row["text"]), markup=False, highlight=False)
 
 
 @main.group()
@@ -282,7 +283,8 @@ def quarantine_list(ctx: Context) -> None:
         return
     table = Table("id", "folder", "uid", "size", "reason")
     for row in rows:
-        table.add_row(str(row["id"]), row["folder"] or "", str(row["uid"]), f"{row['size']:,}", row["quarantine_reason"])
+        table.add_row(str(row["id"]), shown(row["folder"] or ""), str(row["uid"]), f"{row['size']:,}",
+                      shown(row["quarantine_reason"]))
     console.print(table)
 
 
@@ -298,10 +300,10 @@ def quarantine_show(ctx: Context, message_id: int, raw: bool) -> None:
     if raw:
         sys.stdout.buffer.write(data)
         return
-    console.print(f"[bold]Reason:[/] {row.get('quarantine_reason') or '(not quarantined)'}", markup=True, highlight=False)
+    console.print(f"[bold]Reason:[/] {shown(row.get('quarantine_reason') or '(not quarantined)')}", markup=True, highlight=False)
     console.print(f"[bold]Size:[/] {len(data):,} bytes", markup=True)
     console.rule("first 2,000 bytes")
-    console.print(data[:2000].decode("utf-8", "replace"), markup=False, highlight=False)
+    console.print(printable(data[:2000].decode("utf-8", "replace")), markup=False, highlight=False)
 
 
 @quarantine.command("retry")

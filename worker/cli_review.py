@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from rich.markup import escape
 
-from .clikit import Context, console, friendly, pass_ctx, print_rows
+from .clikit import Context, console, friendly, pass_ctx, print_rows, printable, shown
 from .inbox import Inbox
 from .outbox import Sender
 from .review import approve, carried_edits, edits_diff, get_draft, reject
@@ -57,17 +56,17 @@ def drafts_show(ctx: Context, draft_id: int) -> None:
                        ("Category", "category"), ("Decided by", "decided_by"), ("Rejected because", "reject_reason"),
                        ("Error", "error")]:
         if draft.get(key):
-            console.print(f"[bold]{label}:[/] {escape(str(draft[key]))}", markup=True, highlight=False)
+            console.print(f"[bold]{label}:[/] {shown(draft[key])}", markup=True, highlight=False)
     if draft["survey_id"]:
         survey = ctx.store.survey(draft["survey_id"])
         console.print(f"[bold]Reopened:[/] the customer scored {survey['score']} of 5"
-                      + (f": {escape(survey['comment'])}" if survey["comment"] else ""), highlight=False)
+                      + (f": {shown(survey['comment'])}" if survey["comment"] else ""), highlight=False)
     console.rule("reply")
-    console.print(draft["body"], markup=False, highlight=False)
+    console.print(printable(draft["body"]), markup=False, highlight=False)
     for title, diff in (("your edits", edits_diff(draft)), ("edits on the draft this replaced", carried_edits(ctx.store, draft))):
         if diff:
             console.rule(title)
-            console.print(diff, markup=False, highlight=False)
+            console.print(printable(diff), markup=False, highlight=False)
 
 
 @drafts.command("approve")
@@ -134,15 +133,19 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve the review pages (login required) until Ctrl-C."""
     from waitress import serve
 
-    from .web import create_app
+    from .web import MAX_REQUEST_BYTES, create_app
 
     config = ctx.config
     app = create_app(config)
     host = host or config.web.host
     port = port or config.web.port
     console.print(f"Review pages on http://{host}:{port}/ (Ctrl-C to stop)")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"warning: {host} is reachable from other machines, and these pages speak plain HTTP: "
+                      "put a TLS proxy in front of them, with web.base_url set to its https:// address.",
+                      markup=False, highlight=False)
     sys.stdout.flush()
-    serve(app, host=host, port=port, threads=4, ident="amends")
+    serve(app, host=host, port=port, threads=4, ident="amends", max_request_body_size=MAX_REQUEST_BYTES)
 
 
 @click.group()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from .config import Config, load_config
 from .errors import AmendsError
@@ -18,8 +20,19 @@ from .store import Store
 console = Console()
 err_console = Console(stderr=True)
 
-console = Console()
-err_console = Console(stderr=True)
+# C0 and C1 controls but newline and tab, and the bidi overrides: a subject must never move the
+# cursor, recolour the terminal or reorder what a person reads.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(value: object) -> str:
+    """Text from mail, safe to print to a terminal."""
+    return _CONTROL.sub("", str(value))
+
+
+def shown(value: object) -> str:
+    """Text from mail, safe to print inside Rich markup as well."""
+    return escape(printable(value))
 
 
 class Context:
@@ -75,7 +88,7 @@ def print_rows(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
     """A plain table that fits 80 columns: each column (title, width) is cut with an ellipsis."""
 
     def cell(value: str, width: int) -> str:
-        value = " ".join(str(value).split())
+        value = " ".join(printable(value).split())
         return value if len(value) <= width else value[: width - 1] + "…"
 
     click.echo("  ".join(cell(t, w).ljust(w) for t, w in columns).rstrip())

@@ -23,6 +23,9 @@ DEFAULT_PATH = "config/amends.toml"
 ENV_VAR = "AMENDS_CONFIG"
 
 
+MIN_SECRET_BYTES = 32
+
+
 def _secret(path: str, key: str, env_name: str) -> str:
     value = os.environ.get(env_name)
     if not value:
@@ -288,7 +291,13 @@ class Config:
         return _secret(self.path, "smtp.password_env", self.smtp.password_env) if self.smtp.username else None
 
     def secret_key(self) -> str:
-        return _secret(self.path, "web.secret_key_env", self.web.secret_key_env)
+        """Signs sessions and survey links: a short one can be guessed, and then forged."""
+        value = _secret(self.path, "web.secret_key_env", self.web.secret_key_env)
+        if len(value.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(self.path, "web.secret_key_env",
+                              f"{self.web.secret_key_env} has {len(value.encode())} bytes; it needs at least "
+                              f"{MIN_SECRET_BYTES}. Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
 
     @property
     def own_addresses(self) -> frozenset[str]:

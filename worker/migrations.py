@@ -250,4 +250,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE jobs ADD COLUMN claimed_until TEXT;
         """,
     ),
+    (
+        8,
+        "logins: sessions revoked server-side, failed attempts throttled",
+        """
+        ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE login_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_at TEXT NOT NULL,
+            blocked_until TEXT
+        );
+        """,
+    ),
 ]

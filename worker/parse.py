@@ -205,7 +205,7 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
     for codec in dict.fromkeys(tries):
         try:
             return payload.decode(codec)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError):  # Python's "undefined" codec raises a bare UnicodeError
             continue
     return payload.decode("utf-8", "replace")
 

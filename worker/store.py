@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,6 +56,20 @@ def message_key(raw: bytes, message_id: str | None) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
+def _private(path: Path) -> None:
+    """The database holds every customer's mail and the reviewers' password hashes: only its
+    owner may read it. A new folder is 0700, the file and its WAL 0600 (SQLite gives the WAL
+    and shared-memory files the database's mode); an existing one readable by others is
+    tightened."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+
+
 class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     def __init__(self, db: sqlite_utils.Database, path: str) -> None:
         self.db = db
@@ -63,7 +78,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     @classmethod
     def open(cls, path: str) -> "Store":
         if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private(Path(path))
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA journal_mode = WAL")

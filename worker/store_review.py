@@ -7,7 +7,7 @@ each file stays readable.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .store_base import StoreBase, iso
 
@@ -26,8 +26,41 @@ class ReviewQueries(StoreBase):
             ).lastrowid
 
     def set_password(self, name: str, password_hash: str) -> bool:
+        """A new password also ends every session signed in with the old one."""
         with self.transaction():
-            return self._exec("UPDATE users SET password_hash = ? WHERE name = ?", [password_hash, name]).rowcount == 1
+            return self._exec("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE name = ?",
+                              [password_hash, name]).rowcount == 1
+
+    def revoke_sessions(self, user_id: int) -> None:
+        """Every session cookie issued to this user so far stops working, copies included."""
+        with self.transaction():
+            self._exec("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?", [user_id])
+
+    # -- failed logins ------------------------------------------------------------------------
+
+    def login_blocked_until(self, keys: list[str], now: datetime) -> datetime | None:
+        marks = ",".join("?" * len(keys))
+        row = self._exec(f"SELECT max(blocked_until) FROM login_failures WHERE key IN ({marks}) AND blocked_until > ?",
+                         [*keys, iso(now)]).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def login_failed(self, keys: list[str], now: datetime, free: int, base_seconds: int, max_seconds: int) -> None:
+        """Count a failure against each key; past ``free`` failures, block it for a doubling time."""
+        with self.transaction():
+            for key in keys:
+                self._exec("INSERT INTO login_failures (key, failures, last_at) VALUES (?, 1, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
+                           [key, iso(now)])
+                failures = self._exec("SELECT failures FROM login_failures WHERE key = ?", [key]).fetchone()[0]
+                if failures >= free:
+                    seconds = min(max_seconds, base_seconds * 2 ** (failures - free))
+                    self._exec("UPDATE login_failures SET blocked_until = ? WHERE key = ?",
+                               [iso(now + timedelta(seconds=seconds)), key])
+
+    def login_succeeded(self, keys: list[str]) -> None:
+        marks = ",".join("?" * len(keys))
+        with self.transaction():
+            self._exec(f"DELETE FROM login_failures WHERE key IN ({marks})", keys)
 
     def user(self, name: str) -> dict | None:
         rows = list(self.db.query("SELECT * FROM users WHERE name = ?", [name]))

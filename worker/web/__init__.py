@@ -18,6 +18,8 @@ from ..store import Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PUBLIC_ENDPOINTS = {"auth.login", "static"}
+MAX_REQUEST_BYTES = 1_048_576  # the largest form is a draft's text: far below this
+
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; connect-src 'self'")
 
@@ -29,6 +31,9 @@ def create_app(config: Config, secret_key: str | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="amends_session",
+        SESSION_COOKIE_SECURE=config.web.base_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_REQUEST_BYTES,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.web.session_hours),
         WTF_CSRF_TIME_LIMIT=config.web.session_hours * 3600,
         AMENDS=config,
@@ -49,7 +54,7 @@ def create_app(config: Config, secret_key: str | None = None) -> Flask:
         if "user_id" not in session:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         user = store().user_by_id(session["user_id"])
-        if user is None:
+        if user is None or session.get("epoch") != user["session_epoch"]:  # revoked: logout, new password
             session.clear()
             return redirect(url_for("auth.login"))
         g.user = user

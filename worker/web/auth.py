@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 
 from ..store import utcnow
 from ..users import authenticate
@@ -23,24 +23,48 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+# Five wrong passwords are free; then each name and each client address waits 30 s, doubling
+# with every further failure up to 15 minutes. Guessing a password takes years, a typo seconds.
+FREE_FAILURES, FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS = 5, 30, 900
+
+
+def _throttle_keys(name: str) -> list[str]:
+    return [f"name:{name.strip().lower()[:64]}", f"address:{request.remote_addr or '-'}"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        user = authenticate(store(), request.form.get("name", ""), request.form.get("password", ""))
+        name, now = request.form.get("name", ""), utcnow()
+        keys = _throttle_keys(name)
+        blocked = store().login_blocked_until(keys, now)
+        if blocked is not None:
+            wait = max(1, int((blocked - now).total_seconds()))
+            flash(f"Too many wrong passwords. Try again in {wait} seconds.", "error")
+            response = make_response(render_template("login.html", name=name), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        user = authenticate(store(), name, request.form.get("password", ""))
         if user is None:
+            store().login_failed(keys, now, FREE_FAILURES, FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS)
             flash("That name and password do not match.", "error")
-            return render_template("login.html", name=request.form.get("name", "")), 401
+            return render_template("login.html", name=name), 401
+        store().login_succeeded(keys)
         session.clear()  # a fresh session: no fixation
         session.permanent = True
         session["user_id"] = user["id"]
-        store().touch_login(user["id"], utcnow())
-        store().audit(user["name"], "logged in", "user", user["id"], None, utcnow())
+        session["epoch"] = user["session_epoch"]
+        store().touch_login(user["id"], now)
+        store().audit(user["name"], "logged in", "user", user["id"], None, now)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", name="")
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends this session and every other copy of its cookie: the server stops accepting them."""
+    if "user_id" in session:
+        store().revoke_sessions(session["user_id"])
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
