@@ -217,3 +217,32 @@ def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(tmp_path):
     assert client.get("/").status_code == 200
     store.set_password("Tom Baker", generate_password_hash("a brand new passphrase", method="scrypt"))
     assert client.get("/").status_code == 302
+
+
+def test_a_message_over_the_size_limit_is_quarantined_from_its_header_alone(mailbox, make_config, store):
+    from worker.loop import Worker
+
+    mailbox.append(eml("question.eml"))
+    mailbox.append(mail("x" * 3_000_000))
+    mailbox.append(eml("praise.eml"))
+    worker = Worker(make_config(max_message_bytes=1_000_000), store)
+    with worker.inbox:
+        worker.poll(_now())
+    (big,) = store.quarantined()
+    assert big["quarantine_reason"].startswith("too large: 3,000,")
+    assert len(store.raw(big["id"])) < 2_000  # the header: the body never crossed the network
+    assert len(store.messages(limit=10, state="parsed")) == 2
+
+
+def test_batches_are_cut_by_bytes_and_keep_uid_order(mailbox, make_config):
+    from worker.inbox import Inbox
+
+    for i in range(5):
+        mailbox.append(mail(f"{i}" * 300_000))
+    inbox = Inbox(make_config())
+    with inbox:
+        inbox.select("INBOX")
+        uids = inbox.new_uids(0)
+        batches = list(inbox.batches(uids, size=100, limit=10_000_000, max_bytes=1_000_000))
+    assert [len(b) for b in batches] == [3, 2]
+    assert [f.uid for b in batches for f in b] == sorted(uids)

@@ -24,6 +24,8 @@ from .store import Fetched
 log = logging.getLogger(__name__)
 
 FETCH_ITEMS = [b"BODY.PEEK[]", b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"]
+HEADER_ITEMS = [b"BODY.PEEK[HEADER]", b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"]
+BATCH_BYTES = 32 * 1024 * 1024  # one batch in memory at a time: this many bytes at most
 
 # Errors after which reconnecting may help; anything else is a bug or a config problem.
 TRANSIENT = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
@@ -122,14 +124,14 @@ class Inbox:
         pending = self._c._imap.untagged_responses
         return any([pending.pop("EXISTS", None), pending.pop("RECENT", None)])
 
-    def fetch(self, uids: list[int]) -> list[Fetched]:
+    def fetch(self, uids: list[int], headers_only: bool = False) -> list[Fetched]:
         if not uids:
             return []
-        response = self._c.fetch(uids, FETCH_ITEMS)
+        response = self._c.fetch(uids, HEADER_ITEMS if headers_only else FETCH_ITEMS)
         fetched = []
         for uid in sorted(response):
             data = response[uid]
-            raw = data.get(b"BODY[]")
+            raw = data.get(b"BODY[HEADER]" if headers_only else b"BODY[]")
             if raw is None:  # the message was expunged between SEARCH and FETCH
                 continue
             when = data.get(b"INTERNALDATE")
@@ -144,9 +146,37 @@ class Inbox:
             )
         return fetched
 
-    def batches(self, uids: list[int], size: int) -> Iterator[list[Fetched]]:
-        for start in range(0, len(uids), size):
-            yield self.fetch(uids[start : start + size])
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        """RFC822.SIZE of each message, asked before any body is downloaded."""
+        sizes: dict[int, int] = {}
+        for start in range(0, len(uids), 1000):
+            response = self._c.fetch(uids[start : start + 1000], [b"RFC822.SIZE"])
+            sizes.update({uid: int(data[b"RFC822.SIZE"]) for uid, data in response.items() if b"RFC822.SIZE" in data})
+        return sizes
+
+    def batches(self, uids: list[int], size: int, limit: int, max_bytes: int = BATCH_BYTES) -> Iterator[list[Fetched]]:
+        """Batches of at most ``size`` messages and ``max_bytes`` bytes, in UID order.
+
+        A message over ``limit`` bytes is never downloaded: it comes alone, as its header only,
+        for quarantine. Each batch is complete before the next starts, so the cursor never
+        passes a message that was not stored.
+        """
+        sizes = self.sizes(uids)
+        batch: list[int] = []
+        total = 0
+        for uid in uids:
+            if uid not in sizes:
+                continue  # expunged since the search
+            if batch and (len(batch) >= size or total + sizes[uid] > max_bytes or sizes[uid] > limit):
+                yield self.fetch(batch)
+                batch, total = [], 0
+            if sizes[uid] > limit:
+                yield self.fetch([uid], headers_only=True)
+                continue
+            batch.append(uid)
+            total += sizes[uid]
+        if batch:
+            yield self.fetch(batch)
 
     @property
     def can_idle(self) -> bool:

@@ -120,7 +120,7 @@ class Worker:
         done = 0
         if self.progress:
             self.progress(folder, 0, len(uids))
-        for batch in self.inbox.batches(uids, self.config.imap.batch_size):
+        for batch in self.inbox.batches(uids, self.config.imap.batch_size, self.config.imap.max_message_bytes):
             pairs = [(fetched, sniff_message_id(fetched.raw)) for fetched in batch]
             new_ids = self.store.store_batch(folder, uidvalidity, pairs, now)
             summary.fetched += len(batch)

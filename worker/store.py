@@ -187,7 +187,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                             key,
                             mid,
                             hashlib.sha256(fetched.raw).hexdigest(),
-                            len(fetched.raw),
+                            fetched.size,  # the server's size: for mail over the limit, raw is its header only
                             folder,
                             fetched.uid,
                             iso(fetched.internal_date),
