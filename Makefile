@@ -18,6 +18,7 @@ bench: setup
 	$(BIN)/amends model list >/dev/null 2>&1 && test -f var/models/ACTIVE || $(BIN)/amends train
 	$(BIN)/python benchmarks/classify.py
 	$(BIN)/python benchmarks/drafts.py
+	$(BIN)/python benchmarks/soak.py
 
 setup: system-deps $(VENV)/.installed
 
