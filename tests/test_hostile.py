@@ -246,3 +246,35 @@ def test_batches_are_cut_by_bytes_and_keep_uid_order(mailbox, make_config):
         batches = list(inbox.batches(uids, size=100, limit=10_000_000, max_bytes=1_000_000))
     assert [len(b) for b in batches] == [3, 2]
     assert [f.uid for b in batches for f in b] == sorted(uids)
+
+
+def test_a_display_name_posing_as_another_address_is_named_but_never_trusted():
+    from worker.parse import address_in_name
+
+    msg = parse_message(mail("hi", headers="From: =?utf-8?q?sarah.whitfield=40gmail.example?= <attacker@evil.example>"))
+    assert address_in_name(msg.from_name, msg.from_addr) == "sarah.whitfield@gmail.example"
+    assert address_in_name("Sarah Whitfield", "sarah@gmail.example") is None
+    assert address_in_name("sarah@gmail.example", "sarah@gmail.example") is None
+
+
+def test_the_draft_page_warns_when_the_name_poses_as_another_address(mailbox, make_config, store, smtp_sink, model_dir):
+    from worker.loop import Worker
+    from worker.users import add_user
+    from worker.web import create_app
+
+    mailbox.append(mail("My order 4471 is three weeks late and nobody answers. I want a refund.",
+                        headers="From: =?utf-8?q?sarah.whitfield=40gmail.example?= <attacker@evil.example>"))
+    config = make_config(smtp_toml(smtp_sink, model_dir))
+    worker = Worker(config, store)
+    with worker.inbox:
+        worker.tick(_now())
+    (draft,) = store.drafts(state="pending")
+    assert draft["to_addr"] == "attacker@evil.example"
+    add_user(store, "Tom Baker", "correct horse battery", False, _now())
+    app = create_app(config, secret_key="test-secret-" + "x" * 32)
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"})
+    page = client.get(f"/drafts/{draft['id']}").get_data(as_text=True)
+    assert 'id="posing-as"' in page
+    assert "shows the address sarah.whitfield@gmail.example, but this mail came from attacker@evil.example" in page

@@ -151,6 +151,15 @@ def _one_address(value: str) -> tuple[str | None, str | None]:
     return name, addr
 
 
+def address_in_name(name: str | None, address: str | None) -> str | None:
+    """An address written into the display name that is not the sender's: a sign of someone
+    passing as somebody else, shown to the reviewer and never used for identity."""
+    found = _BARE_ADDRESS.search(name or "")
+    if found and found.group(0).lower() != (address or "").lower():
+        return found.group(0).lower()
+    return None
+
+
 def _raw_one_address(value: str) -> tuple[str | None, str | None]:
     simple = _SIMPLE_FROM.match(value)
     if simple:  # the common "Name <a@b.c>" and "a@b.c": no need for the full RFC 5322 parser

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from classifiers.labels import CATEGORIES, SEVERITIES
 
 from ..errors import AmendsError
+from ..parse import address_in_name
 from ..review import approve, carried_edits, correct_labels, edits_diff, reject, save_edit
 from ..store import utcnow
 from . import config, store
@@ -52,6 +53,7 @@ def show(draft_id: int):
         edits=edits_diff(draft), carried=carried_edits(s, draft), trail=s.audit_trail("draft", draft_id),
         outbox=s.outbox_for_draft(draft_id), survey=s.survey(draft["survey_id"]) if draft["survey_id"] else None,
         severities=SEVERITIES, categories=CATEGORIES,
+        posing_as=address_in_name(message["from_name"], message["from_addr"]),
     )
 
 
