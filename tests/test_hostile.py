@@ -278,3 +278,32 @@ def test_the_draft_page_warns_when_the_name_poses_as_another_address(mailbox, ma
     page = client.get(f"/drafts/{draft['id']}").get_data(as_text=True)
     assert 'id="posing-as"' in page
     assert "shows the address sarah.whitfield@gmail.example, but this mail came from attacker@evil.example" in page
+
+
+def test_a_message_over_the_parse_budget_is_quarantined_and_the_rest_go_on(mailbox, make_config, store):
+    from worker.loop import Worker
+
+    mailbox.append(eml("question.eml"))
+    mailbox.append(HOSTILE["100,000 nested divs"])  # about a second of parsing: over a 0.05 s budget
+    mailbox.append(eml("praise.eml"))
+    worker = Worker(make_config(parse_budget_seconds=0.05), store)
+    with worker.inbox:
+        worker.poll(_now())
+    (slow,) = store.quarantined()
+    assert slow["quarantine_reason"] == "too slow: parsing took over 0.05 s (imap.parse_budget_seconds)"
+    assert len(store.messages(limit=10, state="parsed")) == 2
+
+
+def test_the_budget_leaves_nothing_behind():
+    import signal
+
+    from worker.ingest import OverBudget, time_budget
+
+    with pytest.raises(OverBudget):
+        with time_budget(0.01):
+            while True:
+                pass
+    with time_budget(5):
+        pass
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None, signal.default_int_handler)

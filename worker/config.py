@@ -50,10 +50,12 @@ class ImapConfig:
     reconnect_max_seconds: int = 300
     stale_after_minutes: int = 15
     max_message_bytes: int = 25 * 1024 * 1024
+    parse_budget_seconds: float = 10.0
     verify_certificates: bool = True
 
     def validate(self, path: str) -> None:
         _choice(path, "imap.security", self.security, ("ssl", "starttls", "none"))
+        _range(path, "imap.parse_budget_seconds", self.parse_budget_seconds, 0.01, 600)
         _range(path, "imap.port", self.port, 1, 65535)
         _range(path, "imap.batch_size", self.batch_size, 1, 10_000)
         _range(path, "imap.poll_seconds", self.poll_seconds, 1, 86_400)

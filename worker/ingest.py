@@ -7,6 +7,10 @@ bug, a crash, a kill) loses nothing: the message stays ``new`` and is processed 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,13 +63,46 @@ def _fields(parsed: ParsedMessage, received: datetime) -> dict:
     }
 
 
+class OverBudget(BaseException):
+    """BaseException, so that the parsers' own ``except Exception`` fallbacks cannot swallow it."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise OverBudget in this block once ``seconds`` have passed.
+
+    A timer signal interrupts Python code (the email package, the HTML walk) but not a single
+    call into C that never returns to Python; the linear patterns and bounded inputs are the
+    defence there. Signals reach the main thread only, so elsewhere this only watches.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _parse(store: Store, config: Config, meta: dict) -> ParsedMessage | str:
     """The parsed message, or the reason it goes to quarantine."""
     limit = config.imap.max_message_bytes
     if meta["size"] > limit:
         return f"too large: {meta['size']:,} bytes, limit imap.max_message_bytes = {limit:,}"
+    budget = config.imap.parse_budget_seconds
     try:
-        return parse_message(store.raw(meta["id"]))
+        with time_budget(budget):
+            return parse_message(store.raw(meta["id"]))
+    except OverBudget:
+        log.warning("message %s took over %g s to parse; quarantined, the others go on", meta["id"], budget)
+        return f"too slow: parsing took over {budget:g} s (imap.parse_budget_seconds)"
     except UnparseableMessage as exc:
         return str(exc)
     except Exception as exc:  # a parser bug must cost one message, not the worker
