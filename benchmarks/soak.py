@@ -141,16 +141,19 @@ level = "WARNING"
                 self.appended[kind] += 1
                 n += 1
 
+    def approve_pending(self, store: Store) -> None:
+        for draft in store.drafts(state="pending"):
+            try:
+                approve(store, self.config, draft["id"], "Soak Reviewer", datetime.now(timezone.utc))
+                self.approved += 1
+            except ReviewError:
+                pass  # superseded by a newer message meanwhile: the newer draft comes next
+
     def review(self) -> None:
         store = Store.open(self.config.store.path)
         try:
             while not self.stop.wait(1.0):
-                for draft in store.drafts(state="pending"):
-                    try:
-                        approve(store, self.config, draft["id"], "Soak Reviewer", datetime.now(timezone.utc))
-                        self.approved += 1
-                    except ReviewError:
-                        pass  # superseded by a newer message meanwhile: the newer draft comes next
+                self.approve_pending(store)
         finally:
             store.close()
 
@@ -188,12 +191,7 @@ level = "WARNING"
         store = Store.open(self.config.store.path)
         try:
             for _ in range(120):
-                for draft in store.drafts(state="pending"):
-                    try:
-                        approve(store, self.config, draft["id"], "Soak Reviewer", datetime.now(timezone.utc))
-                        self.approved += 1
-                    except ReviewError:
-                        pass
+                self.approve_pending(store)
                 left = store._exec("SELECT (SELECT count(*) FROM messages WHERE state = 'new') + "
                                    "(SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')) + "
                                    "(SELECT count(*) FROM drafts WHERE state = 'pending')").fetchone()[0]
