@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from worker.errors import ModelError
 
+from .encoder import DIMENSIONS, Encoder, file_sha256
 from .labels import (  # noqa: F401  (re-exported for callers that already load the model)
     CATEGORIES,
     SEVERITIES,
@@ -32,7 +33,6 @@ from .labels import (  # noqa: F401  (re-exported for callers that already load 
     message_text,
     model_dir_version,
 )
-from .encoder import DIMENSIONS, Encoder, file_sha256
 from .rules import critical_hits
 
 # Our own functions inside the pipeline: the only non-library code a model file may name.
