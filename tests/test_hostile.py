@@ -307,3 +307,26 @@ def test_the_budget_leaves_nothing_behind():
         pass
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None, signal.default_int_handler)
+
+
+def test_user_passwd_ends_open_sessions_and_secret_prints_a_usable_key(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from worker.cli import main
+    from worker.config import load_config
+
+    app, store = _site_with_user(tmp_path)
+    client = app.test_client()
+    client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"})
+    assert client.get("/").status_code == 200
+    config = tmp_path / "amends.toml"
+    runner = CliRunner()
+    short = runner.invoke(main, ["--config", str(config), "user", "passwd", "Tom Baker"], input="short\nshort\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    changed = runner.invoke(main, ["--config", str(config), "user", "passwd", "Tom Baker"],
+                            input="a brand new passphrase\na brand new passphrase\n")
+    assert changed.exit_code == 0 and "open sessions have ended" in changed.output
+    assert client.get("/").status_code == 302
+    key = runner.invoke(main, ["secret"]).stdout.splitlines()[0]
+    monkeypatch.setenv("AMENDS_SECRET_KEY", key)
+    assert load_config(str(config)).secret_key() == key

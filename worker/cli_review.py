@@ -13,7 +13,7 @@ from .inbox import Inbox
 from .outbox import Sender
 from .review import approve, carried_edits, edits_diff, get_draft, reject
 from .store import utcnow
-from .users import add_user
+from .users import add_user, change_password
 
 DRAFT_STATES = ["pending", "approved", "sent", "rejected", "superseded", "failed"]
 
@@ -122,6 +122,29 @@ def user_add(ctx: Context, name: str, admin: bool, password: str) -> None:
     """Add a user; the password is stored as a scrypt hash."""
     add_user(ctx.store, name, password, admin, utcnow())
     console.print(f"User {name} added{' (admin)' if admin else ''}.")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help="Prompted when not given (safer: not in your shell history).")
+@pass_ctx
+@friendly
+def user_passwd(ctx: Context, name: str, password: str) -> None:
+    """Set a new password; the user's open sessions end at once, on every device."""
+    change_password(ctx.store, name, password, utcnow())
+    console.print(f"New password for {name}; their open sessions have ended.")
+
+
+@click.command()
+def secret() -> None:
+    """Print a new random secret key for AMENDS_SECRET_KEY (signs sessions and survey links)."""
+    import secrets
+
+    click.echo(secrets.token_urlsafe(32))
+    click.echo("Put it in the environment of `amends web`, `amends run` and `amends jobs run-due`, e.g.\n"
+               "  export AMENDS_SECRET_KEY='<the line above>'\n"
+               "Changing it signs everyone out and voids survey links already sent.", err=True)
 
 
 @click.command()
@@ -236,4 +259,4 @@ def report(ctx: Context, since: str | None, png_dir: str | None) -> None:
             console.print(f"Chart: {path}")
 
 
-COMMANDS = [drafts, send, user, web, jobs, report]
+COMMANDS = [drafts, send, user, secret, web, jobs, report]

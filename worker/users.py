@@ -33,6 +33,17 @@ def add_user(store: Store, name: str, password: str, is_admin: bool, now: dateti
     return user_id
 
 
+def change_password(store: Store, name: str, password: str, now: datetime) -> None:
+    """A new password, and every session signed in with the old one ends (on the server)."""
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
+    user = store.user(name.strip())
+    if user is None:
+        raise UserError(f"there is no user called {name!r}")
+    store.set_password(user["name"], generate_password_hash(password, method="scrypt"))
+    store.audit("amends", "changed password", "user", user["id"], {"sessions": "revoked"}, now)
+
+
 def authenticate(store: Store, name: str, password: str) -> dict | None:
     user = store.user(name.strip())
     if user is None:
