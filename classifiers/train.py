@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -58,6 +59,10 @@ def record_text(record: dict) -> str:
     if "text" in record:
         return record["text"] or ""
     return message_text(record.get("subject"), record.get("body"))
+
+
+def source_of(record: dict) -> str:
+    return record.get("source") or "corpus"
 
 
 def data_hash(records: list[dict]) -> str:
@@ -163,7 +168,7 @@ def cross_validate(records: list[dict], data: Labelled, vectors: np.ndarray, fol
         list(pool.map(fold, splits))
     return {
         "ids": [r.get("id") for r in records],
-        "sources": [r.get("source") or "corpus" for r in records],
+        "sources": [source_of(r) for r in records],
         "complaint_true": complaint.tolist(),
         "severity_true": severity,
         "category_true": category,
@@ -209,16 +214,13 @@ def train(records: list[dict], model_dir: Path, folds: int = 5, progress: Progre
     parts = fit_parts(data.texts, vectors, *data[1:])
     digest = data_hash(records)
     version = f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{digest[:8]}"
-    counts: dict[str, int] = {}
-    for r in records:
-        counts[r.get("source") or "corpus"] = counts.get(r.get("source") or "corpus", 0) + 1
     meta = {
         "version": version,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "sklearn_version": sklearn.__version__,
         "data_sha256": digest,
         "records": len(records),
-        "sources": counts,
+        "sources": dict(Counter(map(source_of, records))),
         "seed": SEED,
         "folds": folds,
         "metrics": figures(oof),

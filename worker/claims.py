@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -69,3 +71,18 @@ def release(store: Store, table: str, row_id: int, owner: str = OWNER) -> None:
     assert table in TABLES
     store._exec(f"UPDATE {table} SET claimed_by = NULL, claimed_until = NULL WHERE id = ? AND claimed_by = ?",
                 [row_id, owner])
+
+
+@contextmanager
+def claimed(store: Store, table: str, row_id: int, now: datetime, lease: timedelta) -> Iterator[bool]:
+    """Whether this process holds the row for the block; released after it. The claim is
+    synced to disk before the block's side effects (an SMTP send) start."""
+    with store.durable():
+        taken = claim(store, table, row_id, now, lease)
+    if not taken:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        release(store, table, row_id)

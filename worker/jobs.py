@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from classifiers.labels import SEVERITIES
 
-from .claims import claim, release
+from .claims import claimed
 from .config import DAYS, Config, FollowupConfig
 from .context import build_context
 from .drafts import environment, render_reply, render_template, tidy_text
@@ -139,14 +139,10 @@ class JobRunner:
         """Run each due job this process can claim; another process may be running the rest."""
         counts = JobCounts()
         for due in self.store.due_jobs(now):
-            if not claim(self.store, "jobs", due["id"], now, JOB_LEASE):
-                continue
-            try:
-                job = self.store.job(due["id"])  # read again: another process may have run it meanwhile
+            with claimed(self.store, "jobs", due["id"], now, JOB_LEASE) as ours:
+                job = self.store.job(due["id"]) if ours else None  # read again: run meanwhile?
                 if job is not None and job["state"] == "scheduled" and job["due_at"] <= iso(now):
                     self._run(job, now, counts)
-            finally:
-                release(self.store, "jobs", due["id"])
         return counts
 
     def _run(self, job: dict, now: datetime, counts: JobCounts) -> None:

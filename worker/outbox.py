@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 
-from .claims import claim, release
+from .claims import claimed
 from .config import Config
 from .failpoints import failpoint
 from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
@@ -217,16 +217,10 @@ class Sender:
         summary = SendSummary()
         lease = timedelta(seconds=max(300, 10 * self.config.smtp.timeout_seconds))
         for due in self.store.outbox_due(now):
-            with self.store.durable():
-                claimed = claim(self.store, "outbox", due["id"], now, lease)
-            if not claimed:
-                continue
-            try:
-                row = self.store.outbox_row(due["id"])  # read again: another process may have sent it meanwhile
+            with claimed(self.store, "outbox", due["id"], now, lease) as ours:
+                row = self.store.outbox_row(due["id"]) if ours else None  # read again: sent meanwhile?
                 if row is not None and _still_due(row, now):
                     self.send_one(row, now, summary)
-            finally:
-                release(self.store, "outbox", due["id"])
         return summary
 
 
