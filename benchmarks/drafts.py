@@ -30,7 +30,9 @@ from classifiers.labels import model_dir_version  # noqa: E402
 from worker.config import load_config, parse_config  # noqa: E402
 from worker.context import build_context  # noqa: E402
 from worker.dovecot import Dovecot, free_port  # noqa: E402
-from worker.drafts import environment, render_draft  # noqa: E402
+from worker.drafts import Templates, compose  # noqa: E402
+from worker.language import detect  # noqa: E402
+from worker.stakes import assess  # noqa: E402
 from worker.review import approve  # noqa: E402
 from worker.smtp_sink import SmtpSink  # noqa: E402
 from worker.store import Store  # noqa: E402
@@ -142,13 +144,13 @@ level = "WARNING"
                        f"goal p95 < smtp.check_seconds + 1 s = {check + 1} s"))
 
     config = parse_config(f'[imap]\nusername = "s@example.com"\n[drafts]\ntemplates_dir = "{ROOT / "templates" / "replies"}"\n')
-    env = environment(config.drafts.templates_dir)
-    contexts = [build_context(f"Problem {i}", COMPLAINTS[i % 4].format(n=i), f"Customer {i}") for i in range(args.render)]
-    now = datetime.now(timezone.utc)
+    templates = Templates.load(config.drafts.templates_dir)
+    texts = [COMPLAINTS[i % 4].format(n=i) for i in range(args.render)]
     started = time.perf_counter()
-    for i, ctx in enumerate(contexts):
-        render_draft(env, config, ctx, ("low", "medium", "high", "critical")[i % 4],
-                     ("delivery", "billing", "defect", "outage")[i % 4], now)
+    for i, text in enumerate(texts):  # what drafting costs per message: context, stakes, language, template
+        ctx = build_context(f"Problem {i}", text, f"Customer {i}")
+        compose(templates, config, ctx, ("low", "medium", "high", "critical")[i % 4],
+                ("delivery", "billing", "defect", "outage")[i % 4], assess(text), detect(text))
     seconds = time.perf_counter() - started
     print(f"drafts rendered: {args.render / seconds:,.0f}/s ({args.render:,} in {seconds:.2f} s)")
 

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import imapclient
@@ -286,3 +287,65 @@ message_id_domain = "support.example.com"
 [drafts]
 templates_dir = "{ROOT / 'templates' / 'replies'}"
 """
+
+
+def mail(key: str, sender: str, subject: str, body: str, hours_ago: float, reply_to: str | None = None,
+         now: datetime | None = None) -> bytes:
+    """A plain customer mail, Message-ID <key@example.net>, written ``hours_ago`` before now."""
+    date = ((now or datetime.now(timezone.utc)) - timedelta(hours=hours_ago)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    thread = f"In-Reply-To: <{reply_to}@example.net>\nReferences: <{reply_to}@example.net>\n" if reply_to else ""
+    return (f"From: {sender}\nTo: support@example.com\nSubject: {subject}\nMessage-ID: <{key}@example.net>\n"
+            f"Date: {date}\n{thread}Content-Type: text/plain; charset=utf-8\n\n{body}\n").encode()
+
+
+def label(store: Store, verdicts: dict, now: datetime | None = None) -> None:
+    """The classifier's verdict on <key@example.net>, chosen by the test, saved as the worker
+    saves it: (complaint, severity, category) per key."""
+    from classifiers.labels import Classification
+
+    for row in store.messages(limit=500):
+        key = (row["message_id"] or "").split("@")[0]
+        if key in verdicts and not store.classifications(row["id"]):
+            complaint, severity, category = verdicts[key]
+            result = Classification(complaint, 0.9 if complaint else 0.1, severity if complaint else None, None,
+                                    category if complaint else None, None, ["set by the test"], "test")
+            store.save_classification(row["id"], result.to_json(), {}, now or datetime.now(timezone.utc))
+
+
+# -- the review pages in a real browser: Debian's Chromium, driven by Playwright ----------------
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def login(page, site: dict, name: str = "Tom Baker", password: str = PASSWORD) -> None:
+    page.goto(site["url"] + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")

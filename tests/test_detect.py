@@ -41,14 +41,24 @@ def test_every_message_from_a_person_is_classified_once(mailbox, make_config, st
     assert current["reasons"] and current["severity_probabilities"]
 
 
-def test_repeat_complainer_and_vip_escalate(mailbox, make_config, store, model_dir):
+NEW_CASE = (b"From: Sarah Whitfield <sarah.whitfield@gmail.com>\nTo: support@example.com\nSubject: Charged twice for "
+            b"order #50122\nMessage-ID: <new-case@mail.gmail.com>\nDate: Fri, 13 Nov 2026 10:00:00 +0000\n\n"
+            b"You have charged my card twice for order #50122 and I want the duplicate refunded.\n\nSarah\n")
+
+
+def test_a_new_case_makes_a_repeat_complainer_and_a_chaser_does_not(mailbox, make_config, store, model_dir):
     mailbox.append(eml("gmail_complaint_delivery.eml"))
-    mailbox.append(eml("gmail_reply_quoted.eml"))  # the same customer, two days later
+    mailbox.append(eml("gmail_reply_quoted.eml"))  # the same customer, two days later, in the same thread
+    mailbox.append(NEW_CASE)                         # and a new case three days later
     config = make_config(classifier_toml(model_dir))
     poll(config, store)
-    second = next(r for r in store.messages() if r["subject"].startswith("Re:"))
-    (current,) = store.classifications(second["id"])
-    assert any("repeat complainer (1 earlier" in reason for reason in current["reasons"])
+    chaser = next(r for r in store.messages() if r["subject"].startswith("Re:"))
+    (current,) = store.classifications(chaser["id"])
+    assert not any("repeat complainer" in reason for reason in current["reasons"])
+    assert any(reason.startswith("chaser: message 2") for reason in current["reasons"])
+    new_case = next(r for r in store.messages() if "50122" in r["subject"])
+    (current,) = store.classifications(new_case["id"])
+    assert any("repeat complainer (an earlier case" in reason for reason in current["reasons"])
 
 
 def test_vip_domain_goes_up_a_level(mailbox, make_config, store, model_dir):

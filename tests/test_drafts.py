@@ -8,7 +8,8 @@ import pytest
 
 from worker.config import parse_config
 from worker.context import build_context, complaint_sentence, first_name, references
-from worker.drafts import TemplateError, deadline_text, environment, render_draft, render_reply
+from worker.drafts import TemplateError, Templates, compose, environment, render_reply
+from worker.stakes import Stakes
 from worker.mime import HeaderError, build_reply, reply_references, reply_subject
 from worker.parse import parse_message
 
@@ -16,22 +17,30 @@ from .conftest import ROOT, eml
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
 CONFIG = parse_config('[imap]\nusername = "support@example.com"\n[drafts]\ntimezone = "Europe/London"\n')
-ENV = environment(ROOT / "templates" / "replies")
-STEPS = ["Hi ", "Thank you for writing", "sorry", "As I understand it", "That's on us", "I will get back to you by",
+TEMPLATES = Templates.load(ROOT / "templates" / "replies")
+ENV = TEMPLATES.env("en")
+STEPS = ["Hi ", "Thank you for writing", "sorry", "As I understand it", "That's on us", "I will get back to you {deadline}",
          "we would like to offer you", "just reply to this email", "Thank you for giving us the chance"]
 
 
 def draft_for(name, severity="medium", category="delivery", config=CONFIG):
     msg = parse_message(eml(name))
     ctx = build_context(msg.subject, msg.new_text, msg.from_name, msg.signature)
-    return render_draft(ENV, config, ctx, severity, category, NOW)
+    return compose(TEMPLATES, config, ctx, severity, category, Stakes()).body
+
+
+def compose_in(folder, ctx):
+    return compose(Templates.load(folder), CONFIG, ctx, "low", "delivery", Stakes())
 
 
 @pytest.mark.parametrize("severity", ["low", "medium", "high", "critical"])
 @pytest.mark.parametrize("category", ["delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other"])
 def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
     body = draft_for("gmail_complaint_delivery.eml", severity, category)
-    positions = [body.find(step) for step in STEPS]
+    steps = list(STEPS)
+    if category == "privacy":  # what is known, not "that's on us" before anyone knows
+        steps[3:5] = ["What we know so far", "I'm handling this myself"]
+    positions = [body.find(step) for step in steps]
     assert -1 not in positions, (severity, category, body)
     assert positions == sorted(positions)
 
@@ -51,8 +60,8 @@ def test_remedies_come_from_config():
 def test_the_draft_uses_the_customers_own_words_and_references():
     body = draft_for("outlook_reply_original_message.eml", "high", "billing")
     assert body.startswith("Hi Mark,")
-    assert "invoice INV-2026-0932" in body
     assert '"We have now been charged twice for invoice INV-2026-0932' in body
+    assert body.count("INV-2026-0932") == 1  # the customer's words name it: not again
 
 
 @pytest.mark.parametrize("display, signature, text, expected", [
@@ -76,31 +85,26 @@ def test_neutral_greeting_when_no_name_is_known():
 def test_key_sentence_and_references():
     text = "Hello,\n\nI love your shop usually.\nBut order #48213 has still not\narrived after two weeks.\n\nThanks"
     assert complaint_sentence(text) == "But order #48213 has still not arrived after two weeks."
+    assert complaint_sentence("Order 51177.") is None  # a bare reference states no problem
     assert references("ticket 55102, Order #48213 and booking ABX-2231") == ("ticket 55102", "order #48213", "booking ABX-2231")
-
-
-def test_deadline_reads_like_a_person():
-    assert deadline_text(NOW, 2, "Europe/London") == "11am today"
-    assert deadline_text(NOW, 24, "Europe/London") == "9am tomorrow"
-    assert deadline_text(NOW, 48, "Europe/London") == "Wednesday 25 November"
 
 
 def test_misspelt_template_variable_is_an_error_not_a_hole(tmp_path):
     (tmp_path / "delivery.txt.j2").write_text("Hi {{ customer.greting_name }}")
     with pytest.raises(TemplateError, match="delivery.txt.j2.*greting_name"):
-        render_draft(environment(tmp_path), CONFIG, build_context("x", "late", "Ann"), "low", "delivery", NOW)
+        compose_in(tmp_path, build_context("x", "late", "Ann"))
 
 
 def test_templates_run_in_the_sandbox(tmp_path):
     (tmp_path / "delivery.txt.j2").write_text("{{ customer.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(TemplateError, match="sandbox forbids|unsafe|attribute"):
-        render_draft(environment(tmp_path), CONFIG, build_context("x", "late", "Ann"), "low", "delivery", NOW)
+        compose_in(tmp_path, build_context("x", "late", "Ann"))
 
 
 def test_template_syntax_error_names_file_and_line(tmp_path):
     (tmp_path / "delivery.txt.j2").write_text("line one\n{% if %}")
     with pytest.raises(TemplateError, match="delivery.txt.j2 line 2"):
-        render_draft(environment(tmp_path), CONFIG, build_context("x", "late", "Ann"), "low", "delivery", NOW)
+        compose_in(tmp_path, build_context("x", "late", "Ann"))
 
 
 def test_signed_reply_escapes_html_and_signs_with_the_reviewer():

@@ -4,20 +4,17 @@ import threading
 from email import message_from_bytes
 from email.policy import default
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from worker.dovecot import free_port
 from worker.loop import Worker
 from worker.users import add_user
 from worker.web import create_app
 
-from .conftest import eml, smtp_toml
+from .conftest import ARTIFACTS, PASSWORD, eml, login, smtp_toml
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
-PASSWORD = "correct horse battery"
 XSS_MAIL = (
     b'From: "<img src=x onerror=alert(1)>" <attacker@evil.example>\nTo: support@example.com\n'
     b"Subject: <script>alert('subject')</script> charged twice\nMessage-ID: <xss-complaint@evil.example>\n"
@@ -26,18 +23,6 @@ XSS_MAIL = (
     b"and never refunded me. I want my money back now.\n--b\nContent-Type: application/octet-stream\n"
     b'Content-Disposition: attachment; filename="<svg onload=alert(2)>.txt"\n\nx\n--b--\n'
 )
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -58,25 +43,6 @@ def site(mailbox, make_config, store, smtp_sink, model_dir):
     thread.start()
     yield {"url": f"http://127.0.0.1:{port}", "store": store, "config": config}
     server.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.dialogs = dialogs
-    yield page
-    context.close()
-
-
-def login(page, site, name="Tom Baker", password=PASSWORD):
-    page.goto(site["url"] + "/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
 
 
 def draft_id_for(site, needle):
@@ -121,7 +87,7 @@ def test_edit_and_approve_sends_the_edited_reply_signed_by_the_reviewer(page, si
     body = page.input_value("#body").replace("Thank you for writing", "Thank you so much for writing")
     page.fill("#body", body + "\nP.S. I've booked a courier for tomorrow morning.")
     page.click("#approve")
-    expect(page.locator(".flash")).to_contain_text("approved")
+    expect(page.locator("p.flash[role=status]")).to_contain_text("approved")
     draft = site["store"].draft(draft_id)
     assert draft["state"] == "approved" and draft["decided_by"] == "Tom Baker"
     raw = site["store"].outbox_raw(site["store"].outbox_for_draft(draft_id)["id"])
@@ -135,7 +101,7 @@ def test_reject_with_a_reason(page, site):
     page.goto(f"{site['url']}/drafts/{draft_id}")
     page.fill("#reason", "Customer already called; handled by phone")
     page.click("#reject")
-    expect(page.locator(".flash")).to_contain_text("rejected")
+    expect(page.locator("p.flash[role=status]")).to_contain_text("rejected")
     assert site["store"].draft(draft_id)["reject_reason"] == "Customer already called; handled by phone"
 
 
@@ -146,7 +112,7 @@ def test_label_correction_is_stored_for_retraining(page, site):
     page.select_option("#label-severity", "critical")
     page.select_option("#label-category", "defect")
     page.click("#save-labels")
-    expect(page.locator(".flash")).to_contain_text("correction")
+    expect(page.locator("p.flash[role=status]")).to_contain_text("correction")
     (correction,) = site["store"].corrections()
     assert correction["severity"] == "critical" and correction["category"] == "defect" and correction["complaint"] == 1
 
@@ -265,7 +231,7 @@ def test_a_low_score_puts_the_conversation_back_at_the_top_of_the_queue(page, su
     page.screenshot(path=str(ARTIFACTS / "reopened.png"), full_page=True)
     page.fill("#body", page.input_value("#body") + "\nI have asked the courier to call you today.\n")
     page.click("#approve")
-    expect(page.locator(".flash").first).to_contain_text("approved")
+    expect(page.locator("p.flash[role=status]").first).to_contain_text("approved")
     sent_before = len(smtp_sink.messages)
     with surveyed["worker"].inbox:
         surveyed["worker"].tick(datetime(2026, 12, 23, 11, 0, tzinfo=timezone.utc))

@@ -13,7 +13,7 @@ from .inbox import Inbox
 from .outbox import Sender
 from .review import approve, carried_edits, edits_diff, get_draft, reject
 from .store import utcnow
-from .users import add_user, change_password
+from .users import add_user, change_password, set_email, set_role
 
 DRAFT_STATES = ["pending", "approved", "sent", "rejected", "superseded", "failed"]
 
@@ -134,6 +134,30 @@ def user_passwd(ctx: Context, name: str, password: str) -> None:
     """Set a new password; the user's open sessions end at once, on every device."""
     change_password(ctx.store, name, password, utcnow())
     console.print(f"New password for {name}; their open sessions have ended.")
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role")
+@click.option("--remove", is_flag=True, help="Take the role away instead.")
+@pass_ctx
+@friendly
+def user_role(ctx: Context, name: str, role: str, remove: bool) -> None:
+    """Give NAME a ROLE (or take it away). Drafts held for a role, e.g. legal threats held
+    for "legal" by [drafts] hold_for, can only be approved by someone with it."""
+    roles = set_role(ctx.store, name, role, not remove, utcnow())
+    console.print(f"{name}'s roles: {', '.join(sorted(roles)) or 'none'}.", markup=False)
+
+
+@user.command("email")
+@click.argument("name")
+@click.argument("address")
+@pass_ctx
+@friendly
+def user_email(ctx: Context, name: str, address: str) -> None:
+    """Where NAME is warned before a time they promised a customer falls due."""
+    set_email(ctx.store, name, address, utcnow())
+    console.print(f"{name} is warned at {address}.", markup=False)
 
 
 @click.command()

@@ -164,6 +164,7 @@ DEFAULT_REMEDIES: dict[str, dict[str, str]] = {
               "critical": "a call from our head of customer service within 2 hours"},
 }
 SEVERITY_LEVELS = ("low", "medium", "high", "critical")
+STAKES = ("safety", "legal", "privacy")
 
 
 @dataclass(frozen=True)
@@ -172,16 +173,28 @@ class DraftsConfig:
     company: str = "Example"
     team_name: str = "The Example support team"
     timezone: str = "UTC"
-    answer_within_hours: dict[str, int] = field(
-        default_factory=lambda: {"low": 48, "medium": 24, "high": 8, "critical": 2}
+    answer_within_hours: dict[str, float] = field(  # business hours, counted when the reply is approved
+        default_factory=lambda: {"low": 16, "medium": 8, "high": 4, "critical": 2}
     )
+    warn_before_minutes: int = 60
     remedies: dict[str, dict[str, str]] = field(default_factory=lambda: DEFAULT_REMEDIES)
+    remedy_if_replacement_failed: str = "a full refund, and a courier to collect the item at a time that suits you"
+    legal_team: str = "our customer relations manager"
+    privacy_contact: str = "privacy@example.com"
+    hold_for: dict[str, str] = field(default_factory=lambda: {"legal": "legal"})
 
     def validate(self, path: str) -> None:
         for level in SEVERITY_LEVELS:
             if level not in self.answer_within_hours:
                 raise ConfigError(path, f"drafts.answer_within_hours.{level}", "is missing")
+            _range(path, f"drafts.answer_within_hours.{level}", self.answer_within_hours[level], 0.25, 400)
+        for kind in self.hold_for:
+            if kind not in STAKES:
+                raise ConfigError(path, f"drafts.hold_for.{kind}", f"must be one of {', '.join(STAKES)}")
         for category, by_level in self.remedies.items():
+            if category not in DEFAULT_REMEDIES:
+                raise ConfigError(path, f"drafts.remedies.{category}",
+                                  f"unknown category (known: {', '.join(DEFAULT_REMEDIES)})")
             for level in by_level:
                 if level not in SEVERITY_LEVELS:
                     raise ConfigError(path, f"drafts.remedies.{category}.{level}", f"must be one of {', '.join(SEVERITY_LEVELS)}")
@@ -253,6 +266,21 @@ class FollowupConfig:
 
 
 @dataclass(frozen=True)
+class QueueConfig:
+    first_response_hours: dict[str, float] = field(  # business hours from the first unanswered message
+        default_factory=lambda: {"low": 8, "medium": 4, "high": 2, "critical": 1}
+    )
+    viewing_seconds: int = 90
+
+    def validate(self, path: str) -> None:
+        for level in SEVERITY_LEVELS:
+            if level not in self.first_response_hours:
+                raise ConfigError(path, f"queue.first_response_hours.{level}", "is missing")
+            _range(path, f"queue.first_response_hours.{level}", self.first_response_hours[level], 0.25, 400)
+        _range(path, "queue.viewing_seconds", self.viewing_seconds, 10, 3600)
+
+
+@dataclass(frozen=True)
 class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8025
@@ -284,6 +312,7 @@ class Config:
     drafts: DraftsConfig = field(default_factory=DraftsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     followup: FollowupConfig = field(default_factory=FollowupConfig)
+    queue: QueueConfig = field(default_factory=QueueConfig)
     log: LogConfig = field(default_factory=LogConfig)
 
     def imap_password(self) -> str:
@@ -320,7 +349,7 @@ def _choice(path: str, key: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(path, key, f"must be one of {', '.join(allowed)}, not {value!r}")
 
 
-def _range(path: str, key: str, value: int, low: int, high: int) -> None:
+def _range(path: str, key: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ConfigError(path, key, f"must be between {low} and {high}, not {value}")
 

@@ -8,7 +8,8 @@ the complaint, and the references, dates and amounts the customer mentioned.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 _NOT_NAMES = {
     "support", "team", "info", "admin", "customer", "service", "sales", "office", "mr", "mrs",
@@ -19,11 +20,15 @@ _TITLE = re.compile(r"^(mr|mrs|ms|miss|dr|prof)\.?\s+", re.I)
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _COMPLAINT_WORDS = re.compile(
-    r"\b(not|never|no|still|again|late|broken|damaged|wrong|missing|charged|refund|cancel\w*|"
-    r"rude|waited|waiting|lost|failed|error|crash\w*|down|locked|leak\w*|faulty|disappointed|"
-    r"unacceptable|twice|overcharged|didn't|hasn't|haven't|won't|can't|cannot)\b",
+    r"\b(not|never|no|nothing|nobody|no one|still|again|late|broken|damaged|wrong|missing|charged|refund|cancel\w*|"
+    r"rude|waited|waiting|lost|failed|error|crash\w*|down|locked|leak\w*|faulty|disappointed|sparked|unsafe|"
+    r"unacceptable|twice|overcharged|didn't|hasn't|haven't|won't|can't|cannot|second time|third time|"
+    r"safe place|giving up|ignored|chasing|no reply|no response|glass|cut|hurt|injur\w*|burn\w*|melt\w*|"
+    r"dangerous|humiliated|threatened|shouted|furious|turned away|chip|chipped|crack\w*|scratch\w*|dent\w*|torn|"
+    r"pas|jamais|toujours|cass[ée]e?|endommag[ée]e?|ab[îi]m[ée]e?|rembours\w*|retard|erreur|personne)\b",
     re.I,
 )
+_QUESTION_START = re.compile(r"\b(can|could|would|will|is|are|do|does|did|when|where|what|how|why|who|should|may)\b", re.I)
 _REFERENCE = re.compile(
     r"(?:(?:order|ticket|case|booking|invoice|reference|ref|account|reservation|confirmation|"
     r"tracking|pnr|flight)\s{0,5}(?:no\.?|number|#|:)?\s{0,5}#?\s{0,5})([A-Z0-9][A-Z0-9-]{3,40})\b|#(\d{4,40})\b",
@@ -50,7 +55,7 @@ class ReplyContext:
     amounts: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     subject: str = ""
-    extra: dict = field(default_factory=dict)
+    question: str | None = None
 
 
 def _name_from(candidate: str | None) -> str | None:
@@ -90,19 +95,43 @@ def first_name(display_name: str | None, signature: str, new_text: str) -> str |
     return _name_line(lines[-1]) if lines else None
 
 
-def complaint_sentence(text: str) -> str | None:
-    """The sentence that says most plainly what went wrong."""
-    best, best_score = None, 0
+_LEAD_IN = re.compile(r"^(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,:.!?]{0,30}[,:!]\s*)?"
+                      r"(?:[^,:.!?]{1,20}:\s+)?", re.I)
+
+
+def _sentences(text: str) -> list[str]:
     # Mail clients wrap lines mid-sentence: rejoin each paragraph before splitting sentences.
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
-    for sentence in (s for p in paragraphs for s in _SENTENCE.split(p)):
-        sentence = sentence.strip()
-        if not 12 <= len(sentence) <= 300 or sentence.endswith(":"):
-            continue
-        score = len(_COMPLAINT_WORDS.findall(sentence)) + (2 if _REFERENCE.search(sentence) else 0)
-        if score > best_score:
-            best, best_score = sentence, score
-    return best
+    sentences = (s.strip() for p in paragraphs for s in _SENTENCE.split(p))
+    return [s for s in (_LEAD_IN.sub("", s, count=1) for s in sentences if s) if s]
+
+
+def _problem_score(sentence: str) -> int:
+    """Complaint words, plus a little for a reference; a bare reference ("Order 51177.") scores 0."""
+    words = len(_COMPLAINT_WORDS.findall(sentence))
+    return words + (1 if words and _REFERENCE.search(sentence) else 0)
+
+
+def complaint_sentence(text: str) -> str | None:
+    """The words that say most plainly what went wrong: the best sentence, joined by the next
+    best when both carry the complaint and fit in a short quote, in the customer's order."""
+    scored = [(i, s, _problem_score(s)) for i, s in enumerate(_sentences(text))
+              if 20 <= len(s) <= 300 and not s.endswith(":") and not s.endswith("?")]
+    ranked = sorted((x for x in scored if x[2] > 0), key=lambda x: (-x[2], x[0]))
+    if not ranked:
+        return None
+    chosen = [ranked[0]]
+    if len(ranked) > 1 and ranked[1][2] >= 1 and len(ranked[0][1]) + len(ranked[1][1]) <= 240:
+        chosen.append(ranked[1])
+    return " ".join(s for _, s, _ in sorted(chosen))
+
+
+def question(text: str) -> str | None:
+    """The customer's first real question, to be answered rather than ignored."""
+    for sentence in _sentences(text):
+        if sentence.endswith("?") and 8 <= len(sentence) <= 240 and _QUESTION_START.search(sentence):
+            return sentence
+    return None
 
 
 def references(text: str) -> tuple[str, ...]:
@@ -117,16 +146,21 @@ def references(text: str) -> tuple[str, ...]:
 
 
 def build_context(
-    subject: str, new_text: str, display_name: str | None, signature: str = ""
+    subject: str, new_text: str, display_name: str | None, signature: str = "", earlier: Sequence[str] = ()
 ) -> ReplyContext:
+    """``new_text`` is the customer's latest message; ``earlier`` their earlier messages in the
+    case, newest first: the problem is restated from the latest words that state it."""
     name = first_name(display_name, signature, new_text)
-    text = f"{subject}\n{new_text}"
+    thread = [new_text, *earlier]
+    sentence = next((found for found in map(complaint_sentence, thread) if found), None)
+    text = "\n".join([subject, *thread])
     return ReplyContext(
         first_name=name,
         greeting_name=name or "there",
-        complaint_sentence=complaint_sentence(new_text),
+        complaint_sentence=sentence,
         references=references(text),
-        amounts=tuple(dict.fromkeys(_AMOUNT.findall(new_text))),
+        amounts=tuple(dict.fromkeys(a for t in thread for a in _AMOUNT.findall(t))),
         dates=tuple(dict.fromkeys(m.group(0) for m in _DATE.finditer(new_text))),
         subject=subject,
+        question=question(new_text),
     )

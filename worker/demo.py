@@ -22,7 +22,7 @@ from .dovecot import Dovecot
 from .errors import AmendsError
 from .smtp_sink import SmtpSink
 from .store import Store
-from .users import add_user
+from .users import add_user, set_role
 
 DEMO_PASSWORD = "demo-password"
 
@@ -82,7 +82,8 @@ def start_smtp_sink(config: Config, directory: Path) -> SmtpSink:
 
 
 def demo_user(store: Store, now: datetime) -> tuple[str, str]:
-    """A 'demo' reviewer with a fresh password each run, printed for the person at the keyboard."""
+    """A 'demo' reviewer with a fresh password each run, printed for the person at the keyboard.
+    An admin with the legal role, so the demo's legal threat can be approved too."""
     password = secrets.token_urlsafe(12)
     if store.user("demo"):
         from werkzeug.security import generate_password_hash
@@ -90,6 +91,7 @@ def demo_user(store: Store, now: datetime) -> tuple[str, str]:
         store.set_password("demo", generate_password_hash(password, method="scrypt"))
     else:
         add_user(store, "demo", password, True, now)
+    set_role(store, "demo", "legal", True, now)
     return "demo", password
 
 

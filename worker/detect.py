@@ -92,11 +92,14 @@ def classify_rows(store: Store, classifier: "Classifier", config: Config, rows: 
     texts = [message_text(r["subject"], r["new_text"] or r["text"]) for r in rows]
     window = config.classifier.repeat_window_days
     for row, result in zip(rows, classifier.classify_many(texts, thresholds)):
-        earlier = 0
+        earlier = chasers = 0
         if result.complaint and row["from_addr"] and window:
             received = datetime.fromisoformat(row["date"]) if row["date"] else now
-            earlier = store.earlier_complaints(row["from_addr"], iso(received - timedelta(days=window)), row["id"])
-        result = escalate(result, earlier, window, row["from_addr"], config.classifier.vip_domains)
+            earlier = store.earlier_cases(row["from_addr"], iso(received - timedelta(days=window)), row["id"],
+                                          row["conversation_id"])
+        if result.complaint:
+            chasers = store.earlier_in_case(row["conversation_id"], row["id"])
+        result = escalate(result, earlier, window, row["from_addr"], config.classifier.vip_domains, chasers)
         store.save_classification(row["id"], result.to_json(), asdict(thresholds), now)
         if result.complaint and result.severity in ("high", "critical"):
             log.info("message %s: %s %s complaint (P=%.2f)", row["id"], result.severity, result.category,

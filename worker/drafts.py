@@ -7,10 +7,10 @@ never a silent hole in a customer's mail). The HTML part is rendered with autoes
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -19,6 +19,14 @@ from .config import Config
 from .context import ReplyContext
 from .errors import AmendsError
 from .mime import html_paragraphs
+from .stakes import Stakes
+
+DEFAULT_LANGUAGE = "en"
+CATEGORY_TEMPLATES = ("delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other")
+REPLY_TEMPLATES = (*(f"{c}.txt.j2" for c in CATEGORY_TEMPLATES), "base.txt.j2", "legal.txt.j2", "replied.txt.j2",
+                   "reopened.txt.j2", "safety.txt.j2", "signature.txt.j2")
+
+_REPLACEMENT_OFFER = re.compile(r"replacement|remplacement|ersatz", re.I)
 
 CATEGORY_NOUNS = {
     "delivery": "delivery", "billing": "bill", "defect": "order", "outage": "service",
@@ -37,9 +45,10 @@ class RenderedReply:
     html: str
 
 
-def environment(templates_dir: str | Path) -> SandboxedEnvironment:
+def environment(templates_dir: str | Path | list[Path]) -> SandboxedEnvironment:
+    paths = [str(p) for p in templates_dir] if isinstance(templates_dir, list) else [str(templates_dir)]
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=jinja2.FileSystemLoader(paths),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         keep_trailing_newline=False,
@@ -59,37 +68,124 @@ def render_template(env: SandboxedEnvironment, name: str, variables: dict) -> st
         raise TemplateError(f"reply template {name} tried something the sandbox forbids: {exc}") from None
 
 
-def deadline_text(now: datetime, hours: int, timezone: str) -> str:
-    """'by 5pm today' reads better than a timestamp: a promise a person would make."""
-    local_now = now.astimezone(ZoneInfo(timezone))
-    due = local_now + timedelta(hours=hours)
-    hour = due.strftime("%I%p").lstrip("0").lower()
-    if hours <= 4:
-        return f"{hour} today" if due.date() == local_now.date() else f"{hour} tomorrow"
-    if due.date() == local_now.date():
-        return "the end of today"
-    if due.date() == (local_now + timedelta(days=1)).date():
-        return f"{hour} tomorrow"
-    return f"{due.strftime('%A')} {due.day} {due.strftime('%B')}"
+DEADLINE = "{deadline}"  # in a draft: filled in at approval, when the promise is made
 
 
-def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: str, now: datetime) -> dict:
+@dataclass(frozen=True)
+class Templates:
+    """The reply templates, one sandboxed environment per language that has a full set.
+
+    ``templates/replies/<lang>/`` overrides the English files; a language counts only when it
+    has every reply template, so a French mail never gets a reply that is half English.
+    """
+
+    root: Path
+    envs: dict
+    phrases: dict  # language -> its phrases.toml (remedies and team names in that language)
+
+    @classmethod
+    def load(cls, templates_dir: str | Path) -> "Templates":
+        root = Path(templates_dir)
+        envs, phrases = {DEFAULT_LANGUAGE: environment(root)}, {}
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+            if all((folder / name).is_file() for name in REPLY_TEMPLATES):
+                envs[folder.name] = environment([folder, root])
+                phrases[folder.name] = _phrases(folder / "phrases.toml")
+        return cls(root, envs, phrases)
+
+    def env(self, language: str | None) -> SandboxedEnvironment:
+        return self.envs.get(language or DEFAULT_LANGUAGE, self.envs[DEFAULT_LANGUAGE])
+
+    def language_for(self, customer_language: str | None) -> str:
+        return customer_language if customer_language in self.envs else DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A drafted reply and what decided it, for the reviewer to see."""
+
+    body: str
+    template: str
+    language: str
+    stakes: Stakes
+    hold_role: str | None
+
+
+def _phrases(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: not valid TOML: {exc}") from None
+
+
+def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phrases: dict | None = None) -> str | None:
+    """The extra, in proportion; never for a legal threat (an offer reads as an admission), and
+    never the replacement that already failed or that a safety problem rules out.
+
+    ``phrases`` are a language's own words; without them, the config's (English) ones."""
+    if "legal" in stakes:
+        return None
+    if phrases is None:
+        remedy, instead = config.drafts.remedy(category, severity), config.drafts.remedy_if_replacement_failed
+    else:
+        remedy, instead = phrases.get("remedies", {}).get(category, {}).get(severity), phrases.get("if_replacement_failed")
+    if remedy and (stakes.replacement_failed or "safety" in stakes) and _REPLACEMENT_OFFER.search(remedy):
+        return instead
+    return remedy
+
+
+def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: str, stakes: Stakes,
+                    phrases: dict | None = None) -> dict:
+    sentence = ctx.complaint_sentence.replace('"', "'") if ctx.complaint_sentence else None  # we quote it
+    reference = ctx.references[0] if ctx.references else None
+    if reference and sentence and reference.split()[-1].lstrip("#").lower() in sentence.lower():
+        reference = None  # the customer's own words already name it: once is enough
     return {
         "customer": {"greeting_name": ctx.greeting_name, "first_name": ctx.first_name},
         "issue": {
-            "sentence": ctx.complaint_sentence,
-            "reference": ctx.references[0] if ctx.references else None,
+            "sentence": sentence,
+            "reference": reference,
             "amount": ctx.amounts[0] if ctx.amounts else None,
             "date": ctx.dates[0] if ctx.dates else None,
             "noun": CATEGORY_NOUNS.get(category, "experience"),
             "subject": ctx.subject,
         },
+        "question": ctx.question,
+        "stakes": stakes.to_json(),
         "severity": severity,
         "category": category,
-        "remedy": config.drafts.remedy(category, severity),
-        "deadline": deadline_text(now, config.drafts.answer_within_hours[severity], config.drafts.timezone),
+        "remedy": remedy_for(config, category, severity, stakes, phrases),
+        "deadline": DEADLINE,
         "company": config.drafts.company,
+        "legal_team": (phrases or {}).get("legal_team") or config.drafts.legal_team,
+        "privacy_contact": config.drafts.privacy_contact,
     }
+
+
+def template_name(kind: str, category: str, stakes: Stakes) -> str:
+    if kind == "replied":
+        return "replied.txt.j2"
+    if "legal" in stakes:
+        return "legal.txt.j2"
+    return f"{category}.txt.j2" if category in CATEGORY_NOUNS else "other.txt.j2"
+
+
+def compose(templates: Templates, config: Config, ctx: ReplyContext, severity: str, category: str, stakes: Stakes,
+            customer_language: str | None = None, kind: str = "complaint", extra: dict | None = None) -> Composed:
+    """The draft a reviewer sees (no signature yet, the deadline still a placeholder)."""
+    language = templates.language_for(customer_language)
+    name = "reopened.txt.j2" if kind == "reopened" else template_name(kind, category, stakes)
+    phrases = templates.phrases.get(language) if language != DEFAULT_LANGUAGE else None
+    variables = draft_variables(config, ctx, severity, category, stakes, phrases) | (extra or {})
+    body = tidy_text(render_template(templates.env(language), name, variables))
+    hold = next((config.drafts.hold_for[k] for k in stakes.kinds if config.drafts.hold_for.get(k)), None)
+    return Composed(body, name, language, stakes, hold)
+
+
+def fill_deadline(body: str, phrase: str) -> str:
+    return body.replace(DEADLINE, phrase)
 
 
 def tidy_text(text: str) -> str:
@@ -103,13 +199,8 @@ def tidy_text(text: str) -> str:
     return "\n".join(out).strip() + "\n"
 
 
-def render_draft(env: SandboxedEnvironment, config: Config, ctx: ReplyContext, severity: str, category: str, now: datetime) -> str:
-    """The draft body a reviewer will see and may edit (no signature yet)."""
-    name = f"{category}.txt.j2" if category in CATEGORY_NOUNS else "other.txt.j2"
-    return tidy_text(render_template(env, name, draft_variables(config, ctx, severity, category, now)))
-
-
 def render_reply(env: SandboxedEnvironment, config: Config, body: str, agent: str, subject: str) -> RenderedReply:
+    """``env`` is the draft's language: the signature is in it too."""
     """The approved body, signed by the reviewer, as text and as escaped HTML."""
     signature = render_template(env, "signature.txt.j2", {"agent": agent, "team": config.drafts.team_name, "company": config.drafts.company})
     text = tidy_text(body.strip() + "\n\n" + signature)

@@ -79,7 +79,11 @@ def time_budget(seconds: float) -> Iterator[None]:
         yield
         return
 
+    fired = False
+
     def expire(_signum, _frame):
+        nonlocal fired
+        fired = True
         raise OverBudget
 
     previous = signal.signal(signal.SIGALRM, expire)
@@ -89,6 +93,8 @@ def time_budget(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if fired:  # raised inside a GC callback or __del__, where Python swallows it: the block still overran
+        raise OverBudget
 
 
 def _parse(store: Store, config: Config, meta: dict) -> ParsedMessage | str:

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from classifiers.labels import SEVERITIES
 
 from .claims import claimed
-from .config import DAYS, Config, FollowupConfig
+from .config import Config
 from .context import build_context
-from .drafts import environment, render_reply, render_template, tidy_text
+from .drafts import Templates, render_reply, render_template, tidy_text
+from .hours import BusinessHours
 from .mime import build_reply, html_paragraphs, new_message_id, reply_references, reply_subject
 from .review import reopen
 from .store import Store, iso
@@ -38,32 +39,6 @@ class JobCounts:
     moved: int = 0
 
 
-def next_opening(moment: datetime, followup: FollowupConfig, timezone: str) -> datetime:
-    """``moment`` if it falls in business hours, else the next opening (UTC)."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    for _ in range(8):
-        if DAYS[local.weekday()] in followup.business_days:
-            opening = local.replace(hour=followup.opening.hour, minute=followup.opening.minute, second=0, microsecond=0)
-            closing = local.replace(hour=followup.closing.hour, minute=followup.closing.minute, second=0, microsecond=0)
-            if local < opening:
-                return opening.astimezone(moment.tzinfo)
-            if local < closing:
-                return moment
-        local = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return moment
-
-
-def next_digest(now: datetime, followup: FollowupConfig, timezone: str) -> datetime:
-    """The first ``digest_at`` on a business day after ``now`` (UTC)."""
-    zone = ZoneInfo(timezone)
-    today = now.astimezone(zone).date()
-    for offset in range(8):
-        moment = datetime.combine(today + timedelta(days=offset), followup.digest_time, tzinfo=zone)
-        if moment > now and DAYS[moment.weekday()] in followup.business_days:
-            return moment.astimezone(now.tzinfo)
-    raise AssertionError("business_days is never empty")
-
-
 def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
     """Follow-up and survey after each sent reply; alerts for high and critical complaints; the digest.
 
@@ -72,12 +47,13 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
     """
     counts = JobCounts()
     follow = config.followup
+    hours = BusinessHours.of(config)
     with store.transaction():
         for row in store.sent_replies_without_followups():
             sent = datetime.fromisoformat(row["sent_at"])
             days = follow.follow_up_days.get(row["severity"] or "medium", 3)
-            follow_at = next_opening(sent + timedelta(days=days), follow, config.drafts.timezone)
-            survey_at = next_opening(follow_at + timedelta(days=follow.survey_after_days), follow, config.drafts.timezone)
+            follow_at = hours.next_opening(sent + timedelta(days=days))
+            survey_at = hours.next_opening(follow_at + timedelta(days=follow.survey_after_days))
             jobs = [("follow_up", follow_at)] + ([] if row["survey_id"] else [("survey", survey_at)])
             for kind, due in jobs:
                 if store.add_job(kind, row["conversation_id"], row["draft_id"], row["outbound_pk"], due, now):
@@ -89,7 +65,7 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
         if not follow.digest_time:
             counts.cancelled += store.cancel_jobs("daily_digest", "the daily digest is turned off (followup.digest_at)", now)
         elif not store.jobs(state="scheduled", kind="daily_digest"):
-            store.add_job("daily_digest", None, None, None, next_digest(now, follow, config.drafts.timezone), now)
+            store.add_job("daily_digest", None, None, None, hours.next_time_of_day(now, follow.digest_time), now)
             counts.scheduled += 1
     counts.cancelled += store.cancel_superseded_jobs(now)
     return counts
@@ -103,7 +79,7 @@ def record_answer(store: Store, config: Config, survey_id: int, score: int, comm
     to the queue for a person (``review.reopen``) and the team is told at once.
     """
     with store.transaction():
-        if not store.answer_survey(survey_id, score, comment, via, now):
+        if not store.answer_survey(survey_id, score, comment, via, now, message_pk):
             return False
         if score <= 2:
             draft_id = reopen(store, config, survey_id, now, message_pk)
@@ -126,13 +102,16 @@ class JobRunner:
     def __init__(self, config: Config, store: Store) -> None:
         self.config = config
         self.store = store
-        self.env = environment(config.drafts.templates_dir)
+        self.templates = Templates.load(config.drafts.templates_dir)
+        self.env = self.templates.env(None)
+        self.hours = BusinessHours.of(config)
         self.handlers = {
             "follow_up": self._follow_up,
             "survey": self._survey,
             "leadership_alert": self._leadership_alert,
             "low_score_alert": self._low_score_alert,
             "daily_digest": self._daily_digest,
+            "promise_warning": self._promise_warning,
         }
 
     def run_due(self, now: datetime) -> JobCounts:
@@ -147,7 +126,7 @@ class JobRunner:
 
     def _run(self, job: dict, now: datetime, counts: JobCounts) -> None:
         if job["kind"] in CUSTOMER_FACING:
-            opening = next_opening(now, self.config.followup, self.config.drafts.timezone)
+            opening = self.hours.next_opening(now)
             if opening > now:
                 with self.store.transaction():
                     self.store.update_job(job["id"], due_at=iso(opening))
@@ -175,10 +154,11 @@ class JobRunner:
     def _customer_mail(self, job: dict, template: str, variables: dict, now: datetime) -> None:
         draft, customer, ours = self._reply_context(job)
         ctx = build_context(customer["subject"] or "", customer["new_text"] or "", customer["from_name"], customer["signature"] or "")
-        body = tidy_text(render_template(self.env, template, {"customer": {"greeting_name": ctx.greeting_name},
-                                                       "subject": reply_subject(customer["subject"] or "")[4:], **variables}))
+        env = self.templates.env(draft["language"])  # the customer's language, when the reply was in it
+        body = tidy_text(render_template(env, template, {"customer": {"greeting_name": ctx.greeting_name},
+                                                  "subject": reply_subject(customer["subject"] or "")[4:], **variables}))
         signer = draft["decided_by"] or self.config.drafts.team_name
-        rendered = render_reply(self.env, self.config, body, signer, draft["subject"])
+        rendered = render_reply(env, self.config, body, signer, draft["subject"])
         message_id = new_message_id(self.config.smtp.message_id_domain)
         reply = build_reply(
             to_name=draft["to_name"] or "", to_addr=draft["to_addr"], from_name=self.config.smtp.from_name,
@@ -204,29 +184,53 @@ class JobRunner:
                  for score in reversed(SCORES)]
         self._customer_mail(job, "survey.txt.j2", {"links": links}, now)
 
-    def _internal(self, job: dict, template: str, subject: str, variables: dict, now: datetime) -> None:
+    def _internal(self, job: dict, template: str, subject: str, variables: dict, now: datetime,
+                  to: tuple[str, ...] = (), thread: dict[str, str] | None = None) -> None:
+        """Mail for the team; ``thread`` (recipient -> Message-ID) files it under an earlier one."""
         text = tidy_text(render_template(self.env, template, variables))
         html = render_template(self.env, "reply.html", {"paragraphs": html_paragraphs(text), "subject": subject})
-        for address in self.config.followup.leadership or (self.config.smtp.from_address,):
+        for address in to or self.config.followup.leadership or (self.config.smtp.from_address,):
+            parent = (thread or {}).get(address)
             message_id = new_message_id(self.config.smtp.message_id_domain)
             reply = build_reply(to_name="", to_addr=address, from_name="Amends", from_addr=self.config.smtp.from_address,
-                                subject=subject, in_reply_to=None, references=[], text=text, html=html,
+                                subject=reply_subject(subject) if parent else subject, in_reply_to=parent,
+                                references=[parent] if parent else [], text=text, html=html,
                                 message_id=message_id, date=now)
             self.store.enqueue(kind=job["kind"], draft_id=None, conversation_id=job["conversation_id"],
                                message_id=message_id, to_addr=address, raw=reply.raw, now=now)
 
     def _leadership_alert(self, job: dict, now: datetime) -> None:
+        """One alert per case; a later message in the same case is an update in that thread."""
         msg = self.store.message(job["message_pk"])
         (classification, *_) = self.store.classifications(job["message_pk"])
-        earlier = self.store.earlier_complaints_of(msg["from_addr"] or "", msg["id"])
+        earlier = self.store.earlier_cases_of(msg["from_addr"] or "", msg["conversation_id"], msg["id"])
         draft = self.store.draft_for_message(msg["id"])
-        link = self._draft_link(draft["id"] if draft else None)
+        first = self.store.first_alerts(msg["conversation_id"])
+        case = self.store.conversation_messages(msg["conversation_id"])[0]
         self._internal(job, "alert.txt.j2",
-                       f"[{classification['severity'].upper()}] complaint: {msg['subject'] or '(no subject)'}",
+                       f"[{classification['severity'].upper()}] complaint: {case['subject'] or '(no subject)'}",
                        {"severity": classification["severity"], "category": classification["category"],
-                        "customer": f"{msg['from_name'] or ''} <{msg['from_addr']}>".strip(), "repeat": bool(earlier),
-                        "subject": msg["subject"], "excerpt": (msg["new_text"] or "")[:800],
-                        "reasons": classification["reasons"], "link": link}, now)
+                        "customer": f"{msg['from_name'] or ''} <{msg['from_addr']}>".strip(), "repeat": len(earlier),
+                        "update": bool(first), "subject": msg["subject"], "excerpt": (msg["new_text"] or "")[:800],
+                        "reasons": classification["reasons"], "link": self._draft_link(draft["id"] if draft else None)},
+                       now, thread=first)
+
+    def _promise_warning(self, job: dict, now: datetime) -> None:
+        """Before a promised time: tell its owner, unless the team has already written again."""
+        commitment = self.store.commitment_for_draft(job["draft_id"])
+        if commitment is None or commitment["state"] != "open":
+            self.store.update_job(job["id"], reason="the promise was kept before the warning")
+            return
+        owner = self.store.user(commitment["owner"])
+        if not owner or not owner["email"]:  # the queue's "Promises to keep" still shows it
+            self.store.update_job(job["id"], reason=f"{commitment['owner']} has no email (amends user email)")
+            return
+        draft = self.store.draft(job["draft_id"])
+        due = datetime.fromisoformat(commitment["due_at"]).astimezone(self.hours.zone)
+        self._internal(job, "promise_due.txt.j2", f"Promise due {due:%H:%M}: {draft['subject']}",
+                       {"owner": commitment["owner"], "promise": commitment["promise"], "due": f"{due:%a %d %b %H:%M}",
+                        "customer": draft["to_name"] or draft["to_addr"], "subject": draft["subject"],
+                        "link": self._draft_link(draft["id"])}, now, to=(owner["email"],))
 
     def _draft_link(self, draft_id: int | None) -> str:
         base = self.config.web.base_url.rstrip("/")

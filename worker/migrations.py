@@ -263,4 +263,54 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        9,
+        "cases: drafts know their kind, language, stakes, hold and version; owners, promises, viewers",
+        """
+        ALTER TABLE drafts ADD COLUMN kind TEXT NOT NULL DEFAULT 'complaint';
+        ALTER TABLE drafts ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+        ALTER TABLE drafts ADD COLUMN customer_language TEXT;
+        ALTER TABLE drafts ADD COLUMN stakes TEXT;
+        ALTER TABLE drafts ADD COLUMN hold_role TEXT;
+        ALTER TABLE drafts ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE conversations ADD COLUMN owner TEXT;
+        ALTER TABLE users ADD COLUMN roles TEXT NOT NULL DEFAULT '';
+        ALTER TABLE users ADD COLUMN email TEXT;
+        ALTER TABLE surveys ADD COLUMN answer_message_pk INTEGER REFERENCES messages (id);
+        ALTER TABLE outbox ADD COLUMN promise_hours REAL;
+        ALTER TABLE outbox ADD COLUMN promise_text TEXT;
+
+        CREATE TABLE draft_versions (
+            draft_id INTEGER NOT NULL REFERENCES drafts (id),
+            version INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            saved_by TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (draft_id, version)
+        );
+
+        CREATE TABLE draft_views (
+            draft_id INTEGER NOT NULL REFERENCES drafts (id),
+            user_name TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (draft_id, user_name)
+        );
+
+        CREATE TABLE commitments (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+            draft_id INTEGER NOT NULL UNIQUE REFERENCES drafts (id),
+            owner TEXT NOT NULL,
+            promise TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'open',
+            created_at TEXT NOT NULL,
+            closed_at TEXT,
+            closed_reason TEXT
+        );
+        CREATE INDEX commitments_open ON commitments (state, due_at);
+
+        CREATE INDEX messages_conversation_direction ON messages (conversation_id, direction, id);
+        """,
+    ),
 ]

@@ -31,6 +31,7 @@ from .claims import claimed
 from .config import Config
 from .failpoints import failpoint
 from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
+from .review import refresh_promise
 from .store import Store, iso
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,8 @@ class Sender:
                 self.store.update_outbox(row["id"], now, state="failed", last_error=UNCERTAIN)
                 summary.failed += 1
                 return
+        if row["promise_hours"]:
+            row = refresh_promise(self.store, self.config, row, now)  # "by 11am today" must not be past
         attempts = row["attempts"] + 1
         with self.store.durable():
             self.store.update_outbox(row["id"], now, state="sending", stage="connect", attempts=attempts)

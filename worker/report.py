@@ -71,15 +71,16 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     report.complaints = len(rows)
     per_week: dict[str, Counter] = defaultdict(Counter)
     words: dict[str, Counter] = defaultdict(Counter)
-    senders: Counter = Counter()
+    cases: dict[str, set] = defaultdict(set)
     for row in rows:
         week = _week(row["date"])
         per_week[week][row["category"]] += 1
         report.severity_mix[row["severity"]] += 1
-        senders[row["from_addr"]] += 1
+        cases[row["from_addr"]].add(row["conversation_id"])
         words[row["category"]].update(w for w in _WORD.findall((row["new_text"] or "").lower()) if w not in _STOP)
     report.per_week = dict(sorted(per_week.items()))
-    report.repeat_rate = round(sum(1 for n in senders.values() if n > 1) / len(senders), 3) if senders else 0.0
+    # A repeat complainer has more than one case; chasers in one thread are not repeats.
+    report.repeat_rate = round(sum(1 for c in cases.values() if len(c) > 1) / len(cases), 3) if cases else 0.0
     report.terms = {c: words[c].most_common(8) for c in CATEGORIES if words[c]}
     for draft in store.draft_outcomes_since(start):
         report.decisions[draft["state"]] += 1

@@ -1,26 +1,29 @@
-"""Drafts from draft to decision: create, redraft, edit, approve, reject, correct labels.
+"""Cases from draft to decision: draft, redraft, edit, own, approve, reject, correct labels.
 
 The web pages and the CLI both call these functions, so a rule (one open draft per
-conversation, approval writes the outbox before any send, every action audited) is enforced
-in one place. Approval is the only way a customer-facing message reaches the outbox.
+conversation, a stale edit never overwrites another's, a held draft waits for its role,
+approval writes the outbox before any send, every action audited) is enforced in one place.
+Approval is the only way a customer-facing message reaches the outbox.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
-
-from jinja2.sandbox import SandboxedEnvironment
+from datetime import datetime, timedelta
 
 from classifiers.labels import CATEGORIES, SEVERITIES
 
 from .config import Config
 from .context import build_context
-from .drafts import TemplateError, draft_variables, environment, render_draft, render_reply, render_template, tidy_text
+from .drafts import DEADLINE, Composed, Templates, TemplateError, compose, fill_deadline, render_reply
 from .errors import AmendsError, NotFound
+from .hours import BusinessHours
+from .language import detect
 from .mime import HeaderError, build_reply, new_message_id, reply_references, reply_subject
+from .stakes import assess
 from .store import Store, iso
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,17 @@ class ReviewError(AmendsError):
     """An action that does not fit the draft's state (approving a sent draft, say)."""
 
 
+class StaleDraft(ReviewError):
+    """Someone else saved the draft after this person opened it: their change is shown, not lost."""
+
+    def __init__(self, draft: dict, theirs: str) -> None:
+        self.draft = draft
+        self.theirs = theirs
+        super().__init__(f"{draft['edited_by'] or 'someone'} changed draft {draft['id']} while you were editing it "
+                         f"(now version {draft['version']}). Their change is shown; your text is kept: "
+                         "check it against theirs, then save or approve again.")
+
+
 @dataclass
 class DraftCounts:
     created: int = 0
@@ -37,41 +51,65 @@ class DraftCounts:
     failed: int = 0
 
 
-def _draft_values(row: dict, body: str, error: str | None, now: datetime) -> dict:
-    return {
-        "conversation_id": row["conversation_id"], "message_pk": row["message_pk"],
-        "state": "failed" if error else "pending",
-        "to_addr": row["reply_to"] or row["from_addr"], "to_name": row["from_name"],
-        "subject": reply_subject(row["subject"] or ""), "body": body, "rendered_body": body,
-        "severity": row["severity"], "category": row["category"],
-        "template": f"{row['category']}.txt.j2", "error": error,
-        "created_at": iso(now), "updated_at": iso(now),
-    }
+def _case_context(store: Store, row: dict):
+    earlier = store.customer_texts(row["conversation_id"], row["message_pk"])
+    latest = row["new_text"] or row["text"] or ""
+    ctx = build_context(row["subject"] or "", latest, row["from_name"], row["signature"] or "", earlier)
+    stakes = assess("\n".join([row["subject"] or "", latest, *earlier]))
+    return ctx, stakes, detect(f"{row['subject'] or ''}\n{latest}")
 
 
-def draft_pending(store: Store, config: Config, now: datetime, env: SandboxedEnvironment | None = None) -> DraftCounts:
-    """Draft a reply for every new complaint; a newer message in a conversation redrafts."""
-    env = env or environment(config.drafts.templates_dir)
+def _labels(store: Store, row: dict, previous: dict | None) -> tuple[str, str, str]:
+    """(kind, severity, category). A chaser keeps the case at least as urgent as it was; a
+    message that is not a complaint redrafts an open complaint draft (answering it too) or
+    puts the case back in the queue as "customer replied"."""
+    if row["complaint"]:
+        severity = row["severity"]
+        if previous and previous["kind"] == "complaint" and previous["severity"] in SEVERITIES:
+            severity = SEVERITIES[max(SEVERITIES.index(severity), SEVERITIES.index(previous["severity"]))]
+        return "complaint", severity, row["category"]
+    if previous and previous["kind"] == "complaint":
+        return "complaint", previous["severity"], previous["category"]
+    case = store.case_labels(row["conversation_id"]) or {}
+    return "replied", case.get("severity") or "low", case.get("category") or "other"
+
+
+def draft_pending(store: Store, config: Config, now: datetime, templates: Templates | None = None) -> DraftCounts:
+    """A draft for every customer message that needs a person; a newer one in a case redrafts."""
+    templates = templates or Templates.load(config.drafts.templates_dir)
     counts = DraftCounts()
-    for row in store.complaints_to_draft():
-        ctx = build_context(row["subject"] or "", row["new_text"] or row["text"] or "", row["from_name"], row["signature"] or "")
+    for row in store.messages_to_draft():
+        ctx, stakes, customer_language = _case_context(store, row)
+        previous = store.open_draft(row["conversation_id"])
+        kind, severity, category = _labels(store, row, previous)
         error = None
         try:
-            body = render_draft(env, config, ctx, row["severity"], row["category"], now)
+            composed = compose(templates, config, ctx, severity, category, stakes, customer_language, kind)
         except TemplateError as exc:
-            body, error = "", str(exc)
+            composed, error = Composed("", "", "en", stakes, None), str(exc)
             log.error("draft for message %s: %s", row["message_pk"], error)
+        values = {
+            "conversation_id": row["conversation_id"], "message_pk": row["message_pk"], "kind": kind,
+            "state": "failed" if error else "pending", "to_addr": row["reply_to"] or row["from_addr"],
+            "to_name": row["from_name"], "subject": reply_subject(row["subject"] or ""), "body": composed.body,
+            "rendered_body": composed.body, "severity": severity, "category": category, "template": composed.template,
+            "language": composed.language, "customer_language": customer_language,
+            "stakes": json.dumps(stakes.to_json()) if stakes.hits else None, "hold_role": composed.hold_role,
+            "error": error, "created_at": iso(now), "updated_at": iso(now),
+        }
         with store.transaction():
             previous = store.open_draft(row["conversation_id"])
-            values = _draft_values(row, body, error, now)
             if previous:
                 values["previous_draft_id"] = previous["id"]
             draft_id = store.insert_draft(values)
+            store.add_draft_version(draft_id, 1, composed.body, "amends", now)
             if previous:
                 store.update_draft(previous["id"], state="superseded", updated_at=iso(now))
                 counts.superseded += 1
-        store.audit("amends", "drafted", "draft", draft_id, {"message": row["message_pk"], "error": error,
-                                                             "supersedes": previous["id"] if previous else None}, now)
+        store.audit("amends", "drafted" if kind == "complaint" else "customer replied: back in the queue", "draft",
+                    draft_id, {"message": row["message_pk"], "error": error, "template": composed.template,
+                               "language": composed.language, "stakes": [h.describe() for h in stakes.hits],
+                               "held for": composed.hold_role, "supersedes": previous["id"] if previous else None}, now)
         counts.failed += int(bool(error))
         counts.created += 1
     return counts
@@ -84,7 +122,7 @@ def escalate(severity: str | None) -> str:
 
 
 def reopen(store: Store, config: Config, survey_id: int, now: datetime, message_pk: int | None = None,
-           env: SandboxedEnvironment | None = None) -> int:
+           templates: Templates | None = None) -> int:
     """A survey score of 1 or 2: the conversation goes back in front of a person, at the top.
 
     Call inside the transaction that records the answer. An open draft in the conversation is
@@ -104,23 +142,26 @@ def reopen(store: Store, config: Config, survey_id: int, now: datetime, message_
         store.audit("amends", "reopened by a low survey score", "draft", current["id"], detail, now)
         return current["id"]
     message = store.message(message_pk or store.last_customer_message_pk(survey["conversation_id"]))
-    ctx = build_context(message["subject"] or "", message["new_text"] or message["text"] or "", message["from_name"],
-                        message["signature"] or "")
+    row = dict(message, message_pk=message["id"])
+    ctx, stakes, customer_language = _case_context(store, row)
     comment = (survey["comment"] or "").strip()
-    variables = draft_variables(config, ctx, severity, category, now) | {
-        "survey": {"score": survey["score"], "comment": comment[:300] + ("..." if len(comment) > 300 else "")}}
+    extra = {"survey": {"score": survey["score"], "comment": comment[:300] + ("..." if len(comment) > 300 else "")}}
     error = None
     try:
-        body = tidy_text(render_template(env or environment(config.drafts.templates_dir), "reopened.txt.j2", variables))
+        composed = compose(templates or Templates.load(config.drafts.templates_dir), config, ctx, severity, category,
+                           stakes, customer_language or followed["language"], "reopened", extra)
     except TemplateError as exc:
-        body, error = "", str(exc)
+        composed, error = Composed("", "reopened.txt.j2", "en", stakes, None), str(exc)
         log.error("reopened draft for survey %s: %s", survey_id, error)
     draft_id = store.insert_draft({
         "conversation_id": survey["conversation_id"], "message_pk": message["id"], "survey_id": survey_id,
-        "state": "failed" if error else "pending", "to_addr": followed["to_addr"], "to_name": followed["to_name"],
-        "subject": followed["subject"], "body": body, "rendered_body": body, "severity": severity,
-        "category": category, "template": "reopened.txt.j2", "error": error,
+        "kind": "reopened", "state": "failed" if error else "pending", "to_addr": followed["to_addr"],
+        "to_name": followed["to_name"], "subject": followed["subject"], "body": composed.body,
+        "rendered_body": composed.body, "severity": severity, "category": category, "template": composed.template,
+        "language": composed.language, "customer_language": customer_language, "hold_role": composed.hold_role,
+        "stakes": json.dumps(stakes.to_json()) if stakes.hits else None, "error": error,
         "created_at": iso(now), "updated_at": iso(now)})
+    store.add_draft_version(draft_id, 1, composed.body, "amends", now)
     store.audit("amends", "reopened by a low survey score", "draft", draft_id, detail | {"error": error}, now)
     log.info("survey %s scored %s: conversation %s reopened as draft %s", survey_id, survey["score"],
              survey["conversation_id"], draft_id)
@@ -134,13 +175,16 @@ def get_draft(store: Store, draft_id: int) -> dict:
     return draft
 
 
+def diff(before: str, after: str, before_name: str, after_name: str) -> str:
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                        fromfile=before_name, tofile=after_name))
+
+
 def edits_diff(draft: dict) -> str:
-    """What the reviewer changed in the drafted text, as a unified diff ('' when nothing)."""
+    """What reviewers changed in the drafted text, as a unified diff ('' when nothing)."""
     if draft["body"] == draft["rendered_body"]:
         return ""
-    return "".join(difflib.unified_diff(
-        draft["rendered_body"].splitlines(keepends=True), draft["body"].splitlines(keepends=True),
-        fromfile="drafted", tofile="edited by " + (draft["edited_by"] or "reviewer")))
+    return diff(draft["rendered_body"], draft["body"], "drafted", "edited by " + (draft["edited_by"] or "reviewer"))
 
 
 def carried_edits(store: Store, draft: dict) -> str:
@@ -151,36 +195,52 @@ def carried_edits(store: Store, draft: dict) -> str:
     return edits_diff(previous) if previous else ""
 
 
-def save_edit(store: Store, draft_id: int, body: str, by: str, now: datetime) -> None:
-    draft = get_draft(store, draft_id)
-    if draft["state"] not in ("pending", "failed"):
-        raise ReviewError(f"draft {draft_id} is {draft['state']}; only pending drafts can be edited")
+def _check_version(store: Store, draft: dict, version: int | None) -> None:
+    """Refuse a save or approval made from an older version than the one stored."""
+    if version is None or version == draft["version"]:
+        return
+    base = store.draft_version(draft["id"], version)
+    theirs = diff(base["body"] if base else draft["rendered_body"], draft["body"],
+                  f"version {version} (what you opened)", f"version {draft['version']} by {draft['edited_by']}")
+    raise StaleDraft(draft, theirs)
+
+
+def save_edit(store: Store, draft_id: int, body: str, by: str, now: datetime, version: int | None = None) -> int:
+    """Save a reviewer's text; ``version`` is the one they opened. Returns the new version."""
+    body = _normalise_body(body)
     with store.transaction():
-        store.update_draft(draft_id, body=_normalise_body(body), edited_by=by, updated_at=iso(now))
-    store.audit(by, "edited", "draft", draft_id, None, now)
+        draft = get_draft(store, draft_id)
+        if draft["state"] not in ("pending", "failed"):
+            raise ReviewError(f"draft {draft_id} is {draft['state']}; only pending drafts can be edited")
+        _check_version(store, draft, version)
+        new_version = draft["version"] + 1
+        store.update_draft(draft_id, body=body, edited_by=by, updated_at=iso(now), version=new_version)
+        store.add_draft_version(draft_id, new_version, body, by, now)
+    store.audit(by, "edited", "draft", draft_id, {"version": new_version}, now)
+    return new_version
 
 
 def _normalise_body(body: str) -> str:
     return body.replace("\r\n", "\n").strip() + "\n"
 
 
-def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime, body: str | None = None,
-            env: SandboxedEnvironment | None = None) -> int:
-    """Approve a draft: the final message goes into the outbox, signed by the reviewer.
+def roles_of(store: Store, name: str) -> set[str]:
+    user = store.user(name)
+    return {r for r in (user["roles"] if user else "").split(",") if r}
 
-    The bytes and the Message-ID are written in the same transaction that marks the draft
-    approved; the sender takes it from there. Returns the outbox id.
-    """
-    env = env or environment(config.drafts.templates_dir)
-    draft = get_draft(store, draft_id)
-    if draft["state"] not in ("pending", "failed"):
-        raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending or failed draft can be approved")
-    final_body = _normalise_body(body if body is not None else draft["body"])
-    if not final_body.strip():
-        raise ReviewError("the reply is empty")
+
+def promise(config: Config, severity: str | None, now: datetime, language: str) -> tuple[float, datetime, str]:
+    """(business hours, due time, phrase) for the answer promised in a reply approved now."""
+    hours = config.drafts.answer_within_hours.get(severity or "medium", 8)
+    business = BusinessHours.of(config)
+    due = business.promise(now, hours)
+    return hours, due, business.phrase(due, now, language)
+
+
+def _build(store: Store, config: Config, templates: Templates, draft: dict, text: str, signer: str, now: datetime,
+           message_id: str):
     message = store.message(draft["message_pk"])
-    rendered = render_reply(env, config, final_body, by, draft["subject"])
-    message_id = new_message_id(config.smtp.message_id_domain)
+    rendered = render_reply(templates.env(draft["language"]), config, text, signer, draft["subject"])
     try:
         reply = build_reply(
             to_name=draft["to_name"] or "", to_addr=draft["to_addr"], from_name=config.smtp.from_name,
@@ -190,22 +250,87 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
         )
     except HeaderError as exc:
         raise ReviewError(f"cannot address this reply: {exc}") from None
+    return rendered, reply
+
+
+def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime, body: str | None = None,
+            version: int | None = None, templates: Templates | None = None) -> int:
+    """Approve a draft: the final message goes into the outbox, signed by the reviewer.
+
+    The promised time (``{deadline}``) is worked out now, in business hours, and becomes a
+    tracked commitment of the case's owner. The bytes, the Message-ID and the commitment are
+    written in the same transaction that marks the draft approved; the sender takes it from
+    there. Returns the outbox id.
+    """
+    templates = templates or Templates.load(config.drafts.templates_dir)
+    draft = get_draft(store, draft_id)
+    if draft["state"] not in ("pending", "failed"):
+        raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending or failed draft can be approved")
+    if draft["hold_role"] and draft["hold_role"] not in roles_of(store, by):
+        raise ReviewError(f"this draft is held for the {draft['hold_role']!r} role ({_held_why(draft)}); "
+                          f"ask someone with that role to approve it")
+    _check_version(store, draft, version)
+    final_body = _normalise_body(body if body is not None else draft["body"])
+    if not final_body.strip():
+        raise ReviewError("the reply is empty")
+    hours, due, phrase = promise(config, draft["severity"], now, draft["language"])
+    promised = DEADLINE in final_body
+    message_id = new_message_id(config.smtp.message_id_domain)
+    rendered, reply = _build(store, config, templates, draft, fill_deadline(final_body, phrase), by, now, message_id)
     with store.transaction():
         current = store.draft(draft_id)
         if current["state"] != draft["state"]:  # someone else decided in the meantime
             raise ReviewError(f"draft {draft_id} was {current['state']} by {current['decided_by']} meanwhile")
+        _check_version(store, current, version if version is not None else draft["version"])
         edited = final_body != draft["rendered_body"]
         store.update_draft(draft_id, state="approved", body=final_body, decided_by=by, decided_at=iso(now), error=None,
                            updated_at=iso(now), **({"edited_by": by} if final_body != draft["body"] else {}))
         outbox_id = store.enqueue(kind="reply", draft_id=draft_id, conversation_id=draft["conversation_id"],
-                                  message_id=reply.message_id, to_addr=draft["to_addr"], raw=reply.raw, now=now)
+                                  message_id=reply.message_id, to_addr=draft["to_addr"], raw=reply.raw, now=now,
+                                  promise_hours=hours if promised else None, promise_text=phrase if promised else None)
         # Our reply joins the conversation, so the customer's answer threads back to it.
-        store.record_outbound(message_id=reply.message_id, from_addr=config.smtp.from_address,
-                              from_name=config.smtp.from_name, to_addr=draft["to_addr"], subject=draft["subject"],
-                              text=rendered.text, conversation_id=draft["conversation_id"], now=now)
-    store.audit(by, "approved", "draft", draft_id, {"outbox": outbox_id, "edited": edited, "message_id": reply.message_id}, now)
+        outbound = store.record_outbound(message_id=reply.message_id, from_addr=config.smtp.from_address,
+                                         from_name=config.smtp.from_name, to_addr=draft["to_addr"],
+                                         subject=draft["subject"], text=rendered.text,
+                                         conversation_id=draft["conversation_id"], now=now)
+        store.keep_commitments(draft["conversation_id"], draft_id, now)
+        if promised:
+            owner = (store.conversation(draft["conversation_id"]) or {}).get("owner") or by
+            store.add_commitment(draft["conversation_id"], draft_id, owner, phrase, due, now)
+            warn = max(now, due - timedelta(minutes=config.drafts.warn_before_minutes))
+            store.add_job("promise_warning", draft["conversation_id"], draft_id, outbound, warn, now)
+    store.audit(by, "approved", "draft", draft_id, {"outbox": outbox_id, "edited": edited, "message_id": reply.message_id,
+                                                    "promised": phrase if promised else None}, now)
     log.info("draft %s approved by %s", draft_id, by)
     return outbox_id
+
+
+def refresh_promise(store: Store, config: Config, outbox: dict, now: datetime,
+                    templates: Templates | None = None) -> dict:
+    """Before a reply that promises a time leaves later than it was approved (retries, a
+    stopped worker), work the time out again so it is never in the past; same Message-ID."""
+    if outbox["kind"] != "reply" or not outbox["promise_hours"] or outbox["state"] != "queued":
+        return outbox
+    draft = store.draft(outbox["draft_id"])
+    _, due, phrase = promise(config, draft["severity"], now, draft["language"])
+    if phrase == outbox["promise_text"] and due > now:
+        return outbox
+    templates = templates or Templates.load(config.drafts.templates_dir)
+    _, reply = _build(store, config, templates, draft, fill_deadline(draft["body"], phrase), draft["decided_by"], now,
+                      outbox["message_id"])
+    with store.transaction():
+        store.update_outbox(outbox["id"], now, raw=reply.raw, promise_text=phrase)
+        commitment = store.commitment_for_draft(draft["id"])
+        if commitment:
+            store.update_commitment(commitment["id"], promise=phrase, due_at=iso(due))
+    store.audit("amends", "promise worked out again at send", "draft", draft["id"],
+                {"was": outbox["promise_text"], "now": phrase}, now)
+    return store.outbox_row(outbox["id"])
+
+
+def _held_why(draft: dict) -> str:
+    stakes = json.loads(draft["stakes"]) if draft.get("stakes") else {}
+    return "; ".join(stakes.get("rules", [])) or "high stakes"
 
 
 def reject(store: Store, draft_id: int, by: str, reason: str, now: datetime) -> None:
@@ -220,6 +345,44 @@ def reject(store: Store, draft_id: int, by: str, reason: str, now: datetime) -> 
     store.audit(by, "rejected", "draft", draft_id, {"reason": reason.strip()}, now)
 
 
+def assign(store: Store, conversation_id: int, owner: str | None, by: str, now: datetime) -> None:
+    """Take (owner = by), assign to someone, or unassign (None) a case."""
+    if owner is not None and store.user(owner) is None:
+        raise ReviewError(f"there is no user called {owner!r}")
+    with store.transaction():
+        if store.conversation(conversation_id) is None:
+            raise NotFound(f"no case with id {conversation_id}")
+        store.set_owner(conversation_id, owner)
+    action = "unassigned" if owner is None else ("took the case" if owner == by else f"assigned to {owner}")
+    store.audit(by, action, "conversation", conversation_id, {"owner": owner}, now)
+
+
+def case_history(store: Store, conversation_id: int) -> list[dict]:
+    """What happened in a case, oldest first: drafts and decisions, what was sent (when, with
+    which Message-ID), follow-ups and surveys scheduled, sent or cancelled (and why), promises."""
+    events = store.case_events(conversation_id)
+    out = [{"at": a["at"], "who": a["actor"], "what": f"{a['action']} (draft {a['object_id']})"
+            if a["action"] in ("drafted", "edited", "approved", "rejected") else a["action"]} for a in events["audit"]]
+    for o in events["outbox"]:
+        label = {"reply": "reply"}.get(o["kind"], o["kind"].replace("_", " "))
+        if o["sent_at"]:
+            out.append({"at": o["sent_at"], "who": "amends", "what": f"sent {label} to {o['to_addr']}, "
+                        f"Message-ID <{o['message_id']}>" + (f", promising {o['promise_text']}" if o["promise_text"] else "")})
+        elif o["state"] == "failed":
+            out.append({"at": o["created_at"], "who": "amends", "what": f"{label} failed: {o['last_error']}"})
+    for j in events["jobs"]:
+        label = j["kind"].replace("_", " ")
+        out.append({"at": j["created_at"], "who": "amends", "what": f"{label} scheduled for {j['due_at'][:16].replace('T', ' ')}"})
+        if j["state"] in ("done", "cancelled", "failed") and j["done_at"]:
+            verb = {"done": "sent" if j["kind"] in ("follow_up", "survey") else "done"}.get(j["state"], j["state"])
+            out.append({"at": j["done_at"], "who": "amends", "what": f"{label} {verb}" + (f": {j['reason']}" if j["reason"] else "")})
+    for c in events["commitments"]:
+        if c["closed_at"]:
+            out.append({"at": c["closed_at"], "who": c["owner"], "what": f"promise '{c['promise']}' {c['state']}"
+                        + (f" ({c['closed_reason']})" if c["closed_reason"] else "")})
+    return sorted(out, key=lambda e: e["at"] or "")
+
+
 def correct_labels(store: Store, message_pk: int, by: str, complaint: bool, severity: str | None,
                    category: str | None, now: datetime) -> int:
     """A reviewer's verdict on the classification: kept as training data for retraining."""
@@ -231,3 +394,4 @@ def correct_labels(store: Store, message_pk: int, by: str, complaint: bool, seve
     store.audit(by, "corrected labels", "message", message_pk,
                 {"complaint": complaint, "severity": severity, "category": category}, now)
     return correction
+

@@ -296,7 +296,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     # -- classifications -----------------------------------------------------------------------
 
     _FROM_PEOPLE = (
-        "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date FROM messages m "
+        "SELECT m.id, m.subject, m.new_text, m.text, m.from_addr, m.date, m.conversation_id FROM messages m "
         "WHERE m.state = 'parsed' AND m.automated IS NULL AND m.direction = 'in' "
     )
 
@@ -318,7 +318,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     def complaints_since(self, start: str) -> list[dict]:
         return list(self.db.query(
-            "SELECT m.id, m.from_addr, m.date, m.new_text, c.severity, c.category FROM classifications c "
+            "SELECT m.id, m.from_addr, m.date, m.new_text, m.conversation_id, c.severity, c.category FROM classifications c "
             "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 AND m.date >= ? "
             "ORDER BY m.date", [start]))
 
@@ -337,11 +337,25 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         return list(self.db.query(
             "SELECT severity, score FROM surveys WHERE score IS NOT NULL AND sent_at >= ?", [start]))
 
-    def earlier_complaints(self, sender: str, since: str, before_id: int) -> int:
+    def earlier_cases(self, sender: str, since: str, before_id: int, conversation_id: int | None) -> int:
+        """The sender's other conversations with a complaint in the window: a repeat complainer
+        has been let down in more than one case (a chaser in the same thread is not one)."""
         return self._exec(
-            "SELECT count(*) FROM classifications c JOIN messages m ON m.id = c.message_pk "
-            "WHERE c.current = 1 AND c.complaint = 1 AND m.from_addr = ? AND m.date >= ? AND m.id < ?",
-            [sender, since, before_id],
+            "SELECT count(DISTINCT m.conversation_id) FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "WHERE c.current = 1 AND c.complaint = 1 AND m.from_addr = ? AND m.date >= ? AND m.id < ? "
+            "AND m.conversation_id IS NOT ?",
+            [sender, since, before_id, conversation_id],
+        ).fetchone()[0]
+
+    def earlier_in_case(self, conversation_id: int | None, before_id: int) -> int:
+        """The customer's earlier messages in this conversation since our last reply (chasers)."""
+        if conversation_id is None:
+            return 0
+        return self._exec(
+            "SELECT count(*) FROM messages WHERE conversation_id = ? AND direction = 'in' AND automated IS NULL "
+            "AND id < ? AND id > coalesce((SELECT max(id) FROM messages WHERE conversation_id = ? "
+            "AND direction = 'out' AND id < ?), 0)",
+            [conversation_id, before_id, conversation_id, before_id],
         ).fetchone()[0]
 
     def save_classification(self, pk: int, result: dict, thresholds: dict, now: datetime) -> int:

@@ -16,6 +16,15 @@ class JobQueries(StoreBase):
             "JOIN messages m ON m.message_id = o.message_id AND m.direction = 'out' "
             "WHERE d.state = 'sent' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'follow_up' AND j.message_pk = m.id)"))
 
+    def first_alerts(self, conversation_id: int, kind: str = "leadership_alert") -> dict[str, str]:
+        """recipient -> Message-ID of the first alert about this case: updates thread under it."""
+        found: dict[str, str] = {}
+        for to_addr, message_id in self._exec(
+                "SELECT to_addr, message_id FROM outbox WHERE conversation_id = ? AND kind = ? ORDER BY id",
+                [conversation_id, kind]):
+            found.setdefault(to_addr, message_id)
+        return found
+
     def complaints_to_alert(self, severities: tuple[str, ...]) -> list[dict]:
         marks = ",".join("?" for _ in severities)
         return list(self.db.query(
@@ -72,9 +81,10 @@ class JobQueries(StoreBase):
         marks = ",".join("?" for _ in leave_out)
         return list(self.db.query(
             "SELECT m.id, m.subject, m.from_addr, m.from_name, m.fetched_at, c.severity, c.category, "
-            "d.id AS draft_id, d.state AS draft_state, (SELECT count(*) FROM classifications c2 JOIN messages m2 "
-            "ON m2.id = c2.message_pk WHERE c2.current = 1 AND c2.complaint = 1 AND m2.from_addr = m.from_addr "
-            "AND m2.id < m.id) AS earlier FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "d.id AS draft_id, d.state AS draft_state, (SELECT count(DISTINCT m2.conversation_id) FROM classifications c2 "
+            "JOIN messages m2 ON m2.id = c2.message_pk WHERE c2.current = 1 AND c2.complaint = 1 "
+            "AND m2.from_addr = m.from_addr AND m2.id < m.id AND m2.conversation_id != m.conversation_id) AS earlier "
+            "FROM classifications c JOIN messages m ON m.id = c.message_pk "
             "LEFT JOIN drafts d ON d.message_pk = m.id AND d.survey_id IS NULL "
             f"WHERE c.current = 1 AND c.complaint = 1 AND c.severity NOT IN ({marks}) "
             "AND m.fetched_at >= ? AND m.fetched_at < ? ORDER BY m.id", [*leave_out, start, end]))
@@ -115,9 +125,10 @@ class JobQueries(StoreBase):
                 "ORDER BY m.id", chunk))
         return rows
 
-    def answer_survey(self, survey_id: int, score: int, comment: str | None, via: str, now: datetime) -> bool:
+    def answer_survey(self, survey_id: int, score: int, comment: str | None, via: str, now: datetime,
+                      message_pk: int | None = None) -> bool:
         """The first answer counts; returns False when the survey was already answered."""
         with self.transaction():
             return self._exec(
-                "UPDATE surveys SET score = ?, comment = ?, answered_at = ?, answered_via = ? "
-                "WHERE id = ? AND answered_at IS NULL", [score, comment, iso(now), via, survey_id]).rowcount == 1
+                "UPDATE surveys SET score = ?, comment = ?, answered_at = ?, answered_via = ?, answer_message_pk = ? "
+                "WHERE id = ? AND answered_at IS NULL", [score, comment, iso(now), via, message_pk, survey_id]).rowcount == 1

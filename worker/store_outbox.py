@@ -9,12 +9,13 @@ from .store_base import StoreBase, iso
 
 class OutboxQueries(StoreBase):
     def enqueue(self, *, kind: str, draft_id: int | None, conversation_id: int | None, message_id: str,
-                to_addr: str, raw: bytes, now: datetime) -> int:
+                to_addr: str, raw: bytes, now: datetime, promise_hours: float | None = None,
+                promise_text: str | None = None) -> int:
         """Call inside the transaction that also records why the message is sent."""
         return self._exec(
-            "INSERT INTO outbox (kind, draft_id, conversation_id, message_id, to_addr, raw, next_attempt_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [kind, draft_id, conversation_id, message_id, to_addr, raw, iso(now), iso(now)],
+            "INSERT INTO outbox (kind, draft_id, conversation_id, message_id, to_addr, raw, next_attempt_at, created_at, "
+            "promise_hours, promise_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [kind, draft_id, conversation_id, message_id, to_addr, raw, iso(now), iso(now), promise_hours, promise_text],
         ).lastrowid
 
     def outbox_due(self, now: datetime) -> list[dict]:
@@ -30,12 +31,20 @@ class OutboxQueries(StoreBase):
     def outbox_row(self, outbox_id: int) -> dict | None:
         rows = list(self.db.query(
             "SELECT id, kind, draft_id, conversation_id, message_id, to_addr, state, stage, attempts, "
-            "next_attempt_at, last_error, created_at, sent_at, filed_at FROM outbox WHERE id = ?", [outbox_id]))
+            "next_attempt_at, last_error, created_at, sent_at, filed_at, promise_hours, promise_text "
+            "FROM outbox WHERE id = ?", [outbox_id]))
         return rows[0] if rows else None
+
+    def outbox_rows(self, kind: str | None = None) -> list[dict]:
+        clause, params = self._where(kind=kind)
+        return list(self.db.query(
+            f"SELECT id, kind, draft_id, conversation_id, message_id, to_addr, state, created_at, sent_at "
+            f"FROM outbox {clause} ORDER BY id", params))
 
     def outbox_for_draft(self, draft_id: int) -> dict | None:
         rows = list(self.db.query(
-            "SELECT id, state, last_error, sent_at, message_id FROM outbox WHERE draft_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT id, state, last_error, sent_at, message_id, promise_text FROM outbox WHERE draft_id = ? "
+            "ORDER BY id DESC LIMIT 1",
             [draft_id]))
         return rows[0] if rows else None
 

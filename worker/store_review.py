@@ -31,6 +31,11 @@ class ReviewQueries(StoreBase):
             return self._exec("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE name = ?",
                               [password_hash, name]).rowcount == 1
 
+    def set_user(self, user_id: int, **values: object) -> None:
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        with self.transaction():
+            self._exec(f"UPDATE users SET {assignments} WHERE id = ?", [*values.values(), user_id])
+
     def revoke_sessions(self, user_id: int) -> None:
         """Every session cookie issued to this user so far stops working, copies included."""
         with self.transaction():
@@ -110,14 +115,34 @@ class ReviewQueries(StoreBase):
 
     # -- drafts ---------------------------------------------------------------------------------
 
-    def complaints_to_draft(self) -> list[dict]:
-        """Current complaint classifications whose message has no draft yet, oldest first."""
+    def messages_to_draft(self) -> list[dict]:
+        """Customer messages that need a person, oldest first: every new complaint, and every
+        later message in a case Amends has drafted for (a question, news), complaint or not.
+        A survey answer given by reply is not one: it was recorded as the answer."""
         return list(self.db.query(
             "SELECT m.id AS message_pk, m.conversation_id, m.subject, m.new_text, m.text, m.signature, "
             "m.from_addr, m.from_name, m.reply_to, m.message_id, m.refs, m.date, "
-            "c.severity, c.category FROM classifications c JOIN messages m ON m.id = c.message_pk "
-            "WHERE c.current = 1 AND c.complaint = 1 AND m.automated IS NULL AND m.direction = 'in' "
-            "AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) ORDER BY m.id"))
+            "c.complaint, c.severity, c.category FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "WHERE c.current = 1 AND m.automated IS NULL AND m.direction = 'in' "
+            "AND (c.complaint = 1 OR m.id > (SELECT min(d.message_pk) FROM drafts d "
+            "     WHERE d.conversation_id = m.conversation_id)) "
+            "AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) "
+            "AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.answer_message_pk = m.id) ORDER BY m.id"))
+
+    def customer_texts(self, conversation_id: int, before_id: int, limit: int = 5) -> list[str]:
+        """The customer's earlier words in a case, newest first."""
+        return [row[0] for row in self._exec(
+            "SELECT coalesce(new_text, text, '') FROM messages WHERE conversation_id = ? AND direction = 'in' "
+            "AND automated IS NULL AND state = 'parsed' AND id < ? ORDER BY id DESC LIMIT ?",
+            [conversation_id, before_id, limit])]
+
+    def case_labels(self, conversation_id: int) -> dict | None:
+        """Severity and category of the case: its latest complaint."""
+        rows = list(self.db.query(
+            "SELECT c.severity, c.category FROM classifications c JOIN messages m ON m.id = c.message_pk "
+            "WHERE m.conversation_id = ? AND c.current = 1 AND c.complaint = 1 ORDER BY m.id DESC LIMIT 1",
+            [conversation_id]))
+        return rows[0] if rows else None
 
     def open_draft(self, conversation_id: int) -> dict | None:
         rows = list(self.db.query(
@@ -144,13 +169,26 @@ class ReviewQueries(StoreBase):
         return rows[0] if rows else None
 
     def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
-               limit: int = 200) -> list[dict]:
-        """The queue: reopened conversations first (a second failure), then worst, then oldest."""
-        clause, params = self._where(state=state or None, severity=severity or None, category=category or None)
+               owner: str | None = None, limit: int = 200) -> list[dict]:
+        """The queue, with each case's owner and since when the customer has been waiting
+        (their first message after our last reply; a Date header later than arrival counts as
+        the arrival). Reopened conversations first, then worst, then oldest."""
+        clause, params = self._where(**{"d.state": state or None, "d.severity": severity or None,
+                                        "d.category": category or None, "v.owner": owner or None})
         return list(self.db.query(
-            f"SELECT id, conversation_id, message_pk, survey_id, to_addr, to_name, subject, severity, category, state, "
-            f"created_at, updated_at, decided_by, error FROM drafts {clause} "
-            f"ORDER BY survey_id IS NULL, {SEVERITY_ORDER}, created_at LIMIT ?", [*params, limit]))
+            "SELECT d.id, d.conversation_id, d.message_pk, d.survey_id, d.to_addr, d.to_name, d.subject, d.severity, "
+            "d.category, d.state, d.kind, d.hold_role, d.customer_language, d.language, d.created_at, d.updated_at, "
+            "d.decided_by, d.error, v.owner, "
+            "(SELECT min(min(coalesce(m.date, m.fetched_at), m.fetched_at)) FROM messages m "
+            " WHERE m.conversation_id = d.conversation_id AND m.direction = 'in' AND m.automated IS NULL "
+            " AND m.id > coalesce((SELECT max(o.id) FROM messages o WHERE o.conversation_id = d.conversation_id "
+            "                      AND o.direction = 'out'), 0)) AS waiting_since, "
+            "(SELECT count(*) FROM messages m WHERE m.conversation_id = d.conversation_id AND m.direction = 'in' "
+            " AND m.automated IS NULL AND m.id > coalesce((SELECT max(o.id) FROM messages o "
+            " WHERE o.conversation_id = d.conversation_id AND o.direction = 'out'), 0)) AS unanswered "
+            f"FROM drafts d JOIN conversations v ON v.id = d.conversation_id {clause} "
+            f"ORDER BY d.survey_id IS NULL, {SEVERITY_ORDER.replace('severity', 'd.severity')}, d.created_at LIMIT ?",
+            [*params, limit]))
 
     def draft_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {"state": {}, "severity": {}, "category": {}}
@@ -159,6 +197,91 @@ class ReviewQueries(StoreBase):
             for value, n in self._exec(f"SELECT {column}, count(*) FROM drafts {where} GROUP BY {column}"):
                 counts[column][value or "none"] = n
         return counts
+
+    def add_draft_version(self, draft_id: int, version: int, body: str, by: str, now: datetime) -> None:
+        self._exec("INSERT INTO draft_versions VALUES (?, ?, ?, ?, ?)", [draft_id, version, body, by, iso(now)])
+
+    def draft_version(self, draft_id: int, version: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM draft_versions WHERE draft_id = ? AND version = ?", [draft_id, version]))
+        return rows[0] if rows else None
+
+    def mark_viewing(self, draft_id: int, user: str, now: datetime) -> None:
+        with self.transaction():
+            self._exec("INSERT INTO draft_views VALUES (?, ?, ?) ON CONFLICT (draft_id, user_name) "
+                       "DO UPDATE SET seen_at = excluded.seen_at", [draft_id, user, iso(now)])
+
+    def viewers(self, draft_id: int, since: datetime, other_than: str) -> list[str]:
+        return [row[0] for row in self._exec(
+            "SELECT user_name FROM draft_views WHERE draft_id = ? AND seen_at >= ? AND user_name != ? ORDER BY user_name",
+            [draft_id, iso(since), other_than])]
+
+    def set_owner(self, conversation_id: int, owner: str | None) -> None:
+        self._exec("UPDATE conversations SET owner = ? WHERE id = ?", [owner, conversation_id])
+
+    def conversation(self, conversation_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM conversations WHERE id = ?", [conversation_id]))
+        return rows[0] if rows else None
+
+    def user_names(self) -> list[str]:
+        return [row[0] for row in self._exec("SELECT name FROM users ORDER BY name")]
+
+    # -- promises made to customers ---------------------------------------------------------------
+
+    def add_commitment(self, conversation_id: int, draft_id: int, owner: str, promise: str, due_at: datetime,
+                       now: datetime) -> int:
+        """One per draft: a draft approved again (after a failed send) makes its promise anew."""
+        self._exec("UPDATE jobs SET state = 'cancelled', done_at = ?, reason = 'the reply was approved again' "
+                   "WHERE kind = 'promise_warning' AND draft_id = ? AND state = 'scheduled'", [iso(now), draft_id])
+        return self._exec(
+            "INSERT INTO commitments (conversation_id, draft_id, owner, promise, due_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (draft_id) DO UPDATE SET owner = excluded.owner, "
+            "promise = excluded.promise, due_at = excluded.due_at, state = 'open', created_at = excluded.created_at, "
+            "closed_at = NULL, closed_reason = NULL",
+            [conversation_id, draft_id, owner, promise, iso(due_at), iso(now)]).lastrowid
+
+    def keep_commitments(self, conversation_id: int, by_draft: int, now: datetime) -> int:
+        """A later reply in the case keeps the promises made before it."""
+        return self._exec(
+            "UPDATE commitments SET state = 'kept', closed_at = ?, closed_reason = ? "
+            "WHERE conversation_id = ? AND state = 'open' AND draft_id != ?",
+            [iso(now), f"answered by draft {by_draft}", conversation_id, by_draft]).rowcount
+
+    def commitment_for_draft(self, draft_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM commitments WHERE draft_id = ?", [draft_id]))
+        return rows[0] if rows else None
+
+    def update_commitment(self, commitment_id: int, **values: object) -> None:
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        self._exec(f"UPDATE commitments SET {assignments} WHERE id = ?", [*values.values(), commitment_id])
+
+    def open_commitments(self, owner: str | None = None) -> list[dict]:
+        clause, params = ("AND c.owner = ?", [owner]) if owner else ("", [])
+        return list(self.db.query(
+            "SELECT c.*, (SELECT max(id) FROM drafts d WHERE d.conversation_id = c.conversation_id) AS latest_draft, "
+            "(SELECT subject FROM drafts d WHERE d.id = c.draft_id) AS subject, "
+            "(SELECT coalesce(to_name, to_addr) FROM drafts d WHERE d.id = c.draft_id) AS customer "
+            f"FROM commitments c WHERE c.state = 'open' {clause} ORDER BY c.due_at", params))
+
+    # -- a case's history ---------------------------------------------------------------------------
+
+    def case_events(self, conversation_id: int) -> dict[str, list[dict]]:
+        """Everything that happened in a case, by source; ``review.case_history`` merges them."""
+        return {
+            "audit": list(self.db.query(
+                "SELECT a.at, a.actor, a.action, a.object_id, a.detail FROM audit_log a WHERE (a.object_type = 'draft' "
+                "AND a.object_id IN (SELECT id FROM drafts WHERE conversation_id = ?)) "
+                "OR (a.object_type = 'conversation' AND a.object_id = ?) ORDER BY a.id",
+                [conversation_id, conversation_id])),
+            "outbox": list(self.db.query(
+                "SELECT kind, message_id, to_addr, state, created_at, sent_at, last_error, promise_text FROM outbox "
+                "WHERE conversation_id = ? ORDER BY id", [conversation_id])),
+            "jobs": list(self.db.query(
+                "SELECT kind, state, due_at, created_at, done_at, reason FROM jobs WHERE conversation_id = ? "
+                "ORDER BY id", [conversation_id])),
+            "commitments": list(self.db.query(
+                "SELECT owner, promise, due_at, state, created_at, closed_at, closed_reason FROM commitments "
+                "WHERE conversation_id = ? ORDER BY id", [conversation_id])),
+        }
 
     def conversation_messages(self, conversation_id: int) -> list[dict]:
         return list(self.db.query(
@@ -171,11 +294,13 @@ class ReviewQueries(StoreBase):
             "AND state = 'parsed' ORDER BY date DESC, id DESC LIMIT 1", [conversation_id]).fetchone()
         return row[0] if row else None
 
-    def earlier_complaints_of(self, sender: str, before_id: int, limit: int = 10) -> list[dict]:
+    def earlier_cases_of(self, sender: str, conversation_id: int, before_id: int, limit: int = 10) -> list[dict]:
+        """The customer's other cases with a complaint (a chaser in this one is not a repeat)."""
         return list(self.db.query(
-            "SELECT m.id, m.subject, m.date, c.severity, c.category FROM classifications c "
-            "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 "
-            "AND m.from_addr = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?", [sender, before_id, limit]))
+            "SELECT m.conversation_id, min(m.id) AS id, m.subject, min(m.date) AS date, c.severity, c.category "
+            "FROM classifications c JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 "
+            "AND m.from_addr = ? AND m.id < ? AND m.conversation_id != ? GROUP BY m.conversation_id "
+            "ORDER BY id DESC LIMIT ?", [sender, before_id, conversation_id, limit]))
 
     def record_outbound(self, *, message_id: str, from_addr: str, from_name: str, to_addr: str, subject: str,
                         text: str, conversation_id: int, now: datetime) -> int:

@@ -50,3 +50,31 @@ def authenticate(store: Store, name: str, password: str) -> dict | None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user["password_hash"], password) else None
+
+
+def _user(store: Store, name: str) -> dict:
+    user = store.user(name.strip())
+    if user is None:
+        raise UserError(f"there is no user called {name!r} (see `amends user add`)")
+    return user
+
+
+def set_role(store: Store, name: str, role: str, give: bool, now: datetime) -> set[str]:
+    """Roles are words such as "legal" or "lead"; ``[drafts] hold_for`` names which one approves what."""
+    role = role.strip().lower()
+    if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
+        raise UserError("a role is one word of letters, digits, dashes or underscores, e.g. legal or lead")
+    user = _user(store, name)
+    roles = {r for r in user["roles"].split(",") if r}
+    roles = roles | {role} if give else roles - {role}
+    store.set_user(user["id"], roles=",".join(sorted(roles)))
+    store.audit("amends", "gave role" if give else "took role", "user", user["id"], {"role": role}, now)
+    return roles
+
+
+def set_email(store: Store, name: str, address: str, now: datetime) -> None:
+    if address.count("@") != 1 or any(c.isspace() for c in address):
+        raise UserError(f"not an email address: {address!r}")
+    user = _user(store, name)
+    store.set_user(user["id"], email=address)
+    store.audit("amends", "set email", "user", user["id"], {"email": address}, now)

@@ -22,3 +22,20 @@ document.addEventListener("DOMContentLoaded", function () {
     else if (event.key === "Enter" && current >= 0) window.location = rows[current].dataset.href;
   });
 });
+
+// "X is viewing": the draft page says who else has it open, refreshed while it stays open.
+document.addEventListener("DOMContentLoaded", function () {
+  var notice = document.getElementById("viewing");
+  if (!notice || !window.fetch) return;
+  function refresh() {
+    fetch(notice.dataset.url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (response) { return response.ok ? response.json() : {viewers: []}; })
+      .then(function (data) {
+        var names = data.viewers || [];
+        notice.hidden = names.length === 0;
+        notice.textContent = names.length ? names.join(", ") + (names.length === 1 ? " is" : " are") + " viewing this draft." : "";
+      })
+      .catch(function () {});
+  }
+  window.setInterval(refresh, 20000);
+});
