@@ -1,11 +1,11 @@
-# Two commands on a fresh Debian machine (as root, or with sudo for apt-get):
+# Two commands on a fresh Debian machine (as root, or as a user who may sudo apt-get):
 #   make demo   set everything up, start a local demo inbox and run the worker on it
 #   make test   set everything up and run the test suite against real servers
 VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: demo test setup system-deps test-deps bench clean
+.PHONY: demo test setup system-deps no-system-dovecot test-deps bench clean
 
 demo: setup
 	$(BIN)/amends demo
@@ -23,9 +23,18 @@ bench: setup
 setup: system-deps $(VENV)/.installed
 
 # Dovecot serves the demo inbox and the tests' IMAP server; Chromium runs the browser tests.
-APT_INSTALL = apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+# sudo only for apt-get, and only when not root; apt waits up to 10 minutes for another
+# apt-get (an unattended upgrade, say) to let go of its lock instead of failing at once.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
+APT_INSTALL = $(APT) update -qq && $(APT) install -y -qq
 system-deps:
-	@test -x /usr/sbin/dovecot || { echo "Installing dovecot-imapd with apt-get"; $(APT_INSTALL) dovecot-imapd >/dev/null; }
+	@test -x /usr/sbin/dovecot || { echo "Installing dovecot-imapd with apt-get"; $(APT_INSTALL) dovecot-imapd >/dev/null && $(MAKE) --no-print-directory no-system-dovecot; }
+
+# The package enables a system-wide IMAP server (ports 143/993) on systemd hosts. Amends starts
+# its own private Dovecot for the demo and the tests, so switch the system one off again.
+no-system-dovecot:
+	@if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true; fi
 
 test-deps: system-deps
 	@test -x /usr/bin/chromium || { echo "Installing chromium with apt-get"; $(APT_INSTALL) chromium >/dev/null; }

@@ -2,7 +2,7 @@
 
     python benchmarks/classify.py [--messages 2000] [--train]
 
-Uses the active model (config/amends.toml's classifier.model_dir; `amends train` makes one).
+Uses the active model (config/demo.toml's classifier.model_dir; `amends train` makes one).
 Throughput is measured on one core (process pinned, one ONNX thread, BLAS pinned to one) as
 the worker runs it: the whole ``classify_many`` (TF-IDF, sentence encoder, heads, rules,
 reasons), beside the raw limit of the same run: the sentence encoder alone on the same texts.
@@ -81,7 +81,7 @@ def training(config_text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=2_000)
-    parser.add_argument("--config", default=str(ROOT / "config" / "amends.toml"))
+    parser.add_argument("--config", default=str(ROOT / "config" / "demo.toml"))
     parser.add_argument("--train", action="store_true", help="also time training and retraining")
     args = parser.parse_args()
 

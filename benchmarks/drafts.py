@@ -78,7 +78,7 @@ def main() -> None:
     parser.add_argument("--approvals", type=int, default=20)
     parser.add_argument("--render", type=int, default=2000)
     args = parser.parse_args()
-    model_dir = ROOT / load_config(str(ROOT / "config" / "amends.toml")).classifier.model_dir
+    model_dir = ROOT / load_config(str(ROOT / "config" / "demo.toml")).classifier.model_dir
     if model_dir_version(model_dir) is None:
         raise SystemExit("no active model: run `amends train` first")
 

@@ -86,7 +86,7 @@ class Soak:
         self.kills = Counter()
 
     def setup(self) -> None:
-        model_dir = ROOT / load_config(str(ROOT / "config" / "amends.toml")).classifier.model_dir
+        model_dir = ROOT / load_config(str(ROOT / "config" / "demo.toml")).classifier.model_dir
         if model_dir_version(model_dir) is None:
             raise SystemExit("no active model: run `amends train` first")
         self.server = Dovecot.create()

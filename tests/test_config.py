@@ -27,7 +27,7 @@ def test_example_config_documents_every_key_and_loads():
 
 
 def test_default_config_loads():
-    config = load_config(str(ROOT / "config" / "amends.toml"))
+    config = load_config(str(ROOT / "config" / "demo.toml"))
     assert config.imap.host == "127.0.0.1" and config.imap.security == "none"
 
 

@@ -22,6 +22,7 @@ from classifiers.labels import model_dir_version
 from . import cli_detect, cli_review
 from . import demo as demo_module
 from .clikit import Context, console, err_console, friendly, pass_ctx, print_rows, printable, shown
+from .config import DEMO_PATH, ENV_VAR
 from .errors import AmendsError, NotFound
 from .ingest import process_messages
 from .loop import PollSummary, Worker
@@ -32,7 +33,7 @@ from .store import utcnow
     "--config",
     "config_path",
     metavar="PATH",
-    help="TOML config file (default: $AMENDS_CONFIG, else config/amends.toml).",
+    help="TOML config file (default: $AMENDS_CONFIG, else config/amends.toml; `amends demo`: config/demo.toml).",
 )
 @click.version_option(package_name="amends")
 @click.pass_context
@@ -68,8 +69,8 @@ def print_summary(summary: PollSummary) -> None:
     console.print(
         f"Fetched {summary.fetched} message(s): {summary.new} new, {summary.duplicates} already "
         f"stored; {ingest.automated} automated, {ingest.quarantined} quarantined; "
-        f"{summary.classified} classified, {summary.drafts.created} draft(s) written, "
-        f"{summary.sending.sent} reply(ies) sent."
+        f"{summary.classified} classified, {summary.drafts.created} draft(s) written; "
+        f"{summary.sending.describe()}."
     )
 
 
@@ -334,11 +335,18 @@ def quarantine_retry(ctx: Context, message_id: int) -> None:
 def demo(ctx: Context, reset: bool, once: bool) -> None:
     """Run the whole desk locally: demo inbox, worker, review pages and an SMTP sink.
 
-    Uses config/amends.toml (everything on 127.0.0.1); it refuses a config that points at
-    another server. Sent mail lands in var/demo-mail/ as .eml files. Runs until Ctrl-C, or
-    one pass with --once. Run it twice: nothing is stored twice.
+    Uses config/demo.toml (everything on 127.0.0.1) unless --config or $AMENDS_CONFIG names
+    another; it refuses a config that points at another server. A port that is taken is
+    swapped for a free one. Sent mail lands in var/demo-mail/ as .eml files. Runs until Ctrl-C,
+    or one pass with --once (also beside a running demo). Run it twice: nothing is stored twice.
     """
-    config = ctx.config
+    if ctx.config_path is None and not os.environ.get(ENV_VAR):
+        ctx.config_path = DEMO_PATH
+    demo_module.check_local(ctx.config)
+    config, notes = demo_module.choose_ports(ctx.config)
+    for note in notes:
+        console.print(note, markup=False)
+    ctx.use_config(config)
     if reset:
         demo_module.reset_store(config)
     if model_dir_version(Path(config.classifier.model_dir)) is None:
@@ -359,11 +367,13 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         if once:
             return
         name, password = demo_module.demo_user(ctx.store, utcnow())
+        run_config = demo_module.write_run_config(config)
         stop_web = demo_module.serve_web(config)
         console.print(f"\nReview pages: {config.web.base_url}/  (user [bold]{name}[/], password [bold]{password}[/])",
                       markup=True, highlight=False)
         console.print("Approve a draft there; the worker sends it to the SMTP sink. Ctrl-C stops everything.\n"
                       "In another terminal, to see the follow-up and the survey (links work while the demo runs):\n"
+                      f"  export AMENDS_CONFIG={run_config}\n"
                       f"  export {config.web.secret_key_env}=$(cat {config.data_dir / 'demo-secret'})\n"
                       f"  export {config.imap.password_env}={os.environ[config.imap.password_env]}\n"
                       "  amends jobs run-due --now 2030-01-07T10:00:00+00:00")

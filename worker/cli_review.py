@@ -13,7 +13,9 @@ from .inbox import Inbox
 from .outbox import Sender
 from .review import approve, carried_edits, edits_diff, get_draft, reject
 from .store import utcnow
-from .users import add_user, change_password, set_email, set_role
+from .errors import AmendsError
+from .users import (add_user, change_password, check_new_user, check_password, find_user, remove_user, set_admin,
+                    set_email, set_role)
 
 DRAFT_STATES = ["pending", "approved", "sent", "rejected", "superseded", "failed"]
 
@@ -111,28 +113,84 @@ def user() -> None:
     """People who may use the review pages."""
 
 
+def _new_password(given: str | None) -> str:
+    """Asked for only once the rest is known to be fine, and checked before the second ask."""
+    if given is not None:
+        return given
+    while True:
+        password = click.prompt("Password", hide_input=True)
+        try:
+            check_password(password)
+        except AmendsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            continue
+        if click.prompt("Repeat for confirmation", hide_input=True) == password:
+            return password
+        click.echo("error: the two entered values do not match", err=True)
+
+
 @user.command("add")
 @click.argument("name")
 @click.option("--admin", is_flag=True, help="May also tune thresholds and edit settings.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted when not given (safer: not in your shell history).")
+@click.option("--password", help="Prompted when not given (safer: not in your shell history).")
 @pass_ctx
 @friendly
-def user_add(ctx: Context, name: str, admin: bool, password: str) -> None:
+def user_add(ctx: Context, name: str, admin: bool, password: str | None) -> None:
     """Add a user; the password is stored as a scrypt hash."""
-    add_user(ctx.store, name, password, admin, utcnow())
-    console.print(f"User {name} added{' (admin)' if admin else ''}.")
+    check_new_user(ctx.store, name)
+    add_user(ctx.store, name, _new_password(password), admin, utcnow())
+    console.print(f"User {name} added{' (admin)' if admin else ''}.", markup=False)
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@pass_ctx
+@friendly
+def user_list(ctx: Context, as_json: bool) -> None:
+    """Who may sign in: admin or not, roles, reminder address, last sign-in."""
+    rows = [{"name": u["name"], "admin": bool(u["is_admin"]), "roles": [r for r in u["roles"].split(",") if r],
+             "email": u["email"], "last_login_at": u["last_login_at"]} for u in ctx.store.users()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    print_rows([("name", 20), ("admin", 5), ("roles", 14), ("email", 22), ("last sign-in", 16)],
+               [[r["name"], "yes" if r["admin"] else "", ",".join(r["roles"]), r["email"] or "",
+                 (r["last_login_at"] or "never")[:16].replace("T", " ")] for r in rows])
+
+
+@user.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_ctx
+@friendly
+def user_remove(ctx: Context, name: str, yes: bool) -> None:
+    """Remove a user: they cannot sign in any more and their sessions end. What they decided stays."""
+    if not yes:
+        click.confirm(f"Remove {name}?", abort=True)
+    remove_user(ctx.store, name, utcnow())
+    console.print(f"User {name} removed.", markup=False)
+
+
+@user.command("set-admin")
+@click.argument("name")
+@click.option("--no", "revoke", is_flag=True, help="Take admin rights away instead.")
+@pass_ctx
+@friendly
+def user_set_admin(ctx: Context, name: str, revoke: bool) -> None:
+    """Make NAME an admin (thresholds, settings), or not (--no)."""
+    set_admin(ctx.store, name, not revoke, utcnow())
+    console.print(f"{name} is {'no longer ' if revoke else ''}an admin.", markup=False)
 
 
 @user.command("passwd")
 @click.argument("name")
-@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
-              help="Prompted when not given (safer: not in your shell history).")
+@click.option("--password", help="Prompted when not given (safer: not in your shell history).")
 @pass_ctx
 @friendly
-def user_passwd(ctx: Context, name: str, password: str) -> None:
+def user_passwd(ctx: Context, name: str, password: str | None) -> None:
     """Set a new password; the user's open sessions end at once, on every device."""
-    change_password(ctx.store, name, password, utcnow())
+    find_user(ctx.store, name)
+    change_password(ctx.store, name, _new_password(password), utcnow())
     console.print(f"New password for {name}; their open sessions have ended.")
 
 
@@ -180,7 +238,7 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve the review pages (login required) until Ctrl-C."""
     from waitress import serve
 
-    from .web import MAX_REQUEST_BYTES, create_app
+    from .web import MAX_REQUEST_BYTES, create_app, quiet_server_logs
 
     config = ctx.config
     app = create_app(config)
@@ -192,6 +250,7 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
                       "put a TLS proxy in front of them, with web.base_url set to its https:// address.",
                       markup=False, highlight=False)
     sys.stdout.flush()
+    quiet_server_logs()
     serve(app, host=host, port=port, threads=4, ident="amends", max_request_body_size=MAX_REQUEST_BYTES)
 
 
@@ -277,7 +336,7 @@ def report(ctx: Context, since: str | None, png_dir: str | None) -> None:
     for level, scores in r.csat.items():
         console.print(f"CSAT after a {level} complaint: {sum(scores) / len(scores):.2f} of 5 ({len(scores)} answers)")
     for category, terms in r.terms.items():
-        console.print(f"Root-cause words, {category}: " + ", ".join(t for t, _ in terms), markup=False)
+        console.print(f"Root causes, {category}: " + ", ".join(f"{t} ({n})" for t, n in terms), markup=False)
     if png_dir:
         for path in write_charts(r, Path(png_dir)):
             console.print(f"Chart: {path}")

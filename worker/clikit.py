@@ -50,6 +50,10 @@ class Context:
             setup_logging(self._config.log.level)
         return self._config
 
+    def use_config(self, config: Config) -> None:
+        """A command that adjusts the config (the demo's ports) before anything uses it."""
+        self._config = config
+
     @property
     def store(self) -> Store:
         if self._store is None:

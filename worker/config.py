@@ -8,6 +8,7 @@ the key instead of surfacing later as an odd failure.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 from datetime import time
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 
 DEFAULT_PATH = "config/amends.toml"
+DEMO_PATH = "config/demo.toml"
 ENV_VAR = "AMENDS_CONFIG"
 
 
@@ -411,6 +413,30 @@ def parse_config(text: str, path: str = "<string>") -> Config:
         if name not in values:
             values[name] = _section(path, name, cls, {})
     return Config(path=path, **values)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def to_toml(config: Config) -> str:
+    """The whole config as TOML, every key written out: what a process really ran with."""
+    lines = [f"# Written by Amends from {config.path}: the values in use, defaults included."]
+    for name in sections():
+        lines.append(f"\n[{name}]")
+        section = getattr(config, name)
+        lines.extend(f"{f.name} = {_toml_value(getattr(section, f.name))}" for f in dataclasses.fields(section))
+    return "\n".join(lines) + "\n"
 
 
 def resolve_path(explicit: str | None) -> str:

@@ -6,8 +6,10 @@ real mailbox even when pointed at a production config by mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +19,8 @@ from pathlib import Path
 import imapclient
 
 from . import demo_mail
-from .config import Config
-from .dovecot import Dovecot
+from .config import DEMO_PATH, Config, to_toml
+from .dovecot import Dovecot, free_port
 from .errors import AmendsError
 from .smtp_sink import SmtpSink
 from .store import Store
@@ -36,14 +38,56 @@ class DemoServer:
         self.dovecot.remove()
 
 
-def start_server(config: Config) -> DemoServer:
+def check_local(config: Config) -> None:
     local = ("127.0.0.1", "localhost")
     if config.imap.host not in local or config.imap.security != "none" or config.smtp.host not in local:
         raise AmendsError(
             f"amends demo runs its own IMAP server on 127.0.0.1, but {config.path} points at "
-            f"{config.imap.host} / {config.smtp.host}; use the demo config "
-            "config/amends.toml or one with host = \"127.0.0.1\" and security = \"none\""
+            f"{config.imap.host} / {config.smtp.host}; use the demo's config ({DEMO_PATH}), or one with "
+            'host = "127.0.0.1" and security = "none"'
         )
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_ports(config: Config) -> tuple[Config, list[str]]:
+    """The configured ports when free, else free ones (another demo may be running): checked
+    before anything slow, so the demo never trains for minutes and then fails on a port."""
+    notes: list[str] = []
+
+    def pick(key: str, port: int) -> int:
+        if port_free(port):
+            return port
+        new = free_port()
+        notes.append(f"port {port} ({key}) is in use (another demo?); using {new}")
+        return new
+
+    imap = dataclasses.replace(config.imap, port=pick("imap.port", config.imap.port))
+    smtp = dataclasses.replace(config.smtp, port=pick("smtp.port", config.smtp.port))
+    web_port = pick("web.port", config.web.port)
+    web = dataclasses.replace(config.web, port=web_port,
+                              base_url=config.web.base_url.replace(f":{config.web.port}", f":{web_port}"))
+    return dataclasses.replace(config, imap=imap, smtp=smtp, web=web), notes
+
+
+def write_run_config(config: Config) -> Path:
+    """The config the demo really runs with, for commands in another terminal."""
+    path = config.data_dir / "demo-run.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(to_toml(config), encoding="utf-8")
+    return path
+
+
+def start_server(config: Config) -> DemoServer:
+    check_local(config)
     password = os.environ.setdefault(config.imap.password_env, DEMO_PASSWORD)
     dovecot = Dovecot.create()
     dovecot.port = config.imap.port
@@ -53,8 +97,7 @@ def start_server(config: Config) -> DemoServer:
     except AmendsError as exc:
         dovecot.remove()
         raise AmendsError(
-            f"could not start the demo IMAP server on port {config.imap.port} (is another demo "
-            f"running? change imap.port in {config.path}): {str(exc).splitlines()[0]}"
+            f"could not start the demo IMAP server on port {config.imap.port}: {str(exc).splitlines()[0]}"
         ) from None
     return DemoServer(dovecot, password)
 
@@ -76,9 +119,7 @@ def start_smtp_sink(config: Config, directory: Path) -> SmtpSink:
     try:
         return SmtpSink(config.smtp.port, directory=directory).start()
     except (OSError, RuntimeError) as exc:
-        raise AmendsError(
-            f"could not start the demo SMTP sink on port {config.smtp.port} (change smtp.port in {config.path}): {exc}"
-        ) from None
+        raise AmendsError(f"could not start the demo SMTP sink on port {config.smtp.port}: {exc}") from None
 
 
 def demo_user(store: Store, now: datetime) -> tuple[str, str]:
@@ -111,8 +152,9 @@ def serve_web(config: Config) -> Callable[[], None]:
     """The review pages in a background thread; returns the function that stops them."""
     from waitress import create_server
 
-    from .web import create_app
+    from .web import create_app, quiet_server_logs
 
+    quiet_server_logs()
     server = create_server(create_app(config), host=config.web.host, port=config.web.port, threads=4)
     thread = threading.Thread(target=server.run, name="web", daemon=True)
     thread.start()

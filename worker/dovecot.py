@@ -7,6 +7,7 @@ systemd and without touching /etc. Facts this relies on are in ``shared/dovecot-
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -29,8 +30,9 @@ protocols = imap
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-default_login_user = dovenull
-default_internal_user = dovecot
+default_login_user = {login_user}
+default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 first_valid_uid = {uid}
 last_valid_uid = {uid}
 mail_location = maildir:{run}/mail/%u
@@ -57,6 +59,7 @@ namespace inbox {{
   }}
 }}
 service imap-login {{
+  {chroot}
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -66,9 +69,13 @@ service imap-login {{
   }}
 }}
 service pop3-login {{
+  {chroot}
   inet_listener pop3 {{
     port = 0
   }}
+}}
+service anvil {{
+  {chroot}
 }}
 """
 
@@ -83,9 +90,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _mail_ids() -> tuple[int, int]:
-    mail = pwd.getpwnam("mail")
-    return mail.pw_uid, mail.pw_gid
+@dataclass(frozen=True)
+class _Identity:
+    """Who Dovecot's processes and the mail files run as.
+
+    As root, Dovecot refuses to run its login processes or to deliver as root: Debian's
+    ``dovenull``, ``dovecot`` and ``mail`` users take those parts. As anyone else, everything
+    runs as that user (Dovecot allows it when no process needs to change user or chroot)."""
+
+    uid: int
+    gid: int
+    login_user: str
+    internal_user: str
+    internal_group: str
+    chroot: str
+
+    @classmethod
+    def here(cls) -> "_Identity":
+        if os.geteuid() == 0:
+            mail = pwd.getpwnam("mail")
+            return cls(mail.pw_uid, mail.pw_gid, "dovenull", "dovecot", "dovecot", "")
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        return cls(os.geteuid(), os.getegid(), me, me, grp.getgrgid(os.getegid()).gr_name, "chroot =")
 
 
 @dataclass
@@ -113,8 +139,9 @@ class Dovecot:
         for sub in ("", "base", "state", "mail"):
             (run_dir / sub).mkdir(exist_ok=True)
             os.chmod(run_dir / sub, 0o755)
-        uid, gid = _mail_ids()
-        os.chown(run_dir / "mail", uid, gid)
+        who = _Identity.here()
+        if os.geteuid() == 0:
+            os.chown(run_dir / "mail", who.uid, who.gid)
         return cls(run_dir=run_dir)
 
     @property
@@ -122,10 +149,12 @@ class Dovecot:
         return self.run_dir / "dovecot.conf"
 
     def start(self, timeout: float = 10.0) -> None:
-        uid, gid = _mail_ids()
+        who = _Identity.here()
         self.config_path.write_text(
             CONFIG_TEMPLATE.format(
-                run=self.run_dir, port=self.port, uid=uid, gid=gid, password=self.password
+                run=self.run_dir, port=self.port, uid=who.uid, gid=who.gid, password=self.password,
+                login_user=who.login_user, internal_user=who.internal_user, internal_group=who.internal_group,
+                chroot=who.chroot,
             )
         )
         self.process = subprocess.Popen(

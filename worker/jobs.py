@@ -27,7 +27,7 @@ from .store import Store, iso
 from .surveys import LABELS, SCORES, make_token, parse_score
 
 log = logging.getLogger(__name__)
-CUSTOMER_FACING = ("follow_up", "survey")
+CUSTOMER_JOBS = ("follow_up", "survey")  # held to business hours
 JOB_LEASE = timedelta(minutes=5)  # a job is a few queries and a render: far less than this
 
 
@@ -125,7 +125,7 @@ class JobRunner:
         return counts
 
     def _run(self, job: dict, now: datetime, counts: JobCounts) -> None:
-        if job["kind"] in CUSTOMER_FACING:
+        if job["kind"] in CUSTOMER_JOBS:
             opening = self.hours.next_opening(now)
             if opening > now:
                 with self.store.transaction():

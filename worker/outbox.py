@@ -22,7 +22,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
@@ -43,12 +43,35 @@ UNCERTAIN = (
 )
 
 
+CUSTOMER_FACING = ("reply", "follow_up", "survey")
+
+
 @dataclass
 class SendSummary:
     sent: int = 0
     retried: int = 0
     failed: int = 0
     filed: int = 0
+    to: dict[str, list[str]] = field(default_factory=dict)  # kind -> recipients, in order
+
+    def record(self, row: dict) -> None:
+        self.sent += 1
+        self.to.setdefault(row["kind"], []).append(row["to_addr"])
+
+    def describe(self) -> str:
+        """'2 replies to customers; 7 leadership alerts to boss@example.com': what went to whom."""
+        if not self.sent:
+            return "nothing sent"
+        names = {"reply": ("reply", "replies"), "follow_up": ("follow-up", "follow-ups"),
+                 "survey": ("survey", "surveys"), "leadership_alert": ("leadership alert", "leadership alerts"),
+                 "low_score_alert": ("low-score alert", "low-score alerts"), "daily_digest": ("digest", "digests"),
+                 "promise_warning": ("promise reminder", "promise reminders")}
+        parts = []
+        for kind, recipients in self.to.items():
+            one, many = names.get(kind, (kind, kind + "s"))
+            who = "customers" if kind in CUSTOMER_FACING else ", ".join(dict.fromkeys(recipients))
+            parts.append(f"{len(recipients)} {one if len(recipients) == 1 else many} to {who}")
+        return "sent " + "; ".join(parts)
 
 
 def smtp_connect(config: Config) -> smtplib.SMTP:
@@ -88,8 +111,10 @@ class Sender:
         return bool(uids)
 
     def _file_copy(self, row: dict, now: datetime) -> bool:
-        """Keep a copy in the Sent folder, unless the provider does it: the evidence for later."""
-        if self.config.smtp.provider_saves_sent or self.inbox is None:
+        """Keep a copy in the Sent folder, unless the provider does it: the evidence for later.
+        Mail to the team (alerts, digests, reminders) is not the team's correspondence with
+        customers and stays out of its Sent folder."""
+        if self.config.smtp.provider_saves_sent or self.inbox is None or row["kind"] not in CUSTOMER_FACING:
             self.store.update_outbox(row["id"], now, filed_at=iso(now))
             return True
         try:
@@ -158,7 +183,7 @@ class Sender:
             if decision == "sent":
                 log.info("message %s was sent before a restart (found in Sent)", row["message_id"])
                 self.store.update_outbox(row["id"], now, state="sent", sent_at=iso(now), filed_at=iso(now))
-                summary.sent += 1
+                summary.record(row)
                 return
             if decision == "hold":
                 log.error("message %s: outcome unknown after a crash; held for a person", row["message_id"])
@@ -191,8 +216,8 @@ class Sender:
             return
         self.store.update_outbox(row["id"], now, state="sent", sent_at=iso(now), last_error=None)
         failpoint("after-mark-sent")
-        log.info("sent %s to %s", row["message_id"], row["to_addr"])
-        summary.sent += 1
+        log.info("sent %s %s to %s", row["kind"].replace("_", " "), row["message_id"], row["to_addr"])
+        summary.record(row)
         summary.filed += int(self._file_copy(dict(row, state="sent"), now))
 
     def _failed(self, row: dict, now: datetime, attempts: int, code: int, words: str, summary: SendSummary) -> None:

@@ -11,14 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from classifiers.labels import CATEGORIES, SEVERITIES
 
 from .store import Store, iso
 
-_WORD = re.compile(r"[a-z][a-z']{3,}")
-_STOP = {"that", "this", "with", "have", "your", "from", "they", "were", "been", "about", "would", "there", "their",
-         "what", "when", "which", "will", "just", "still", "also", "into", "than", "then", "them", "please", "thanks",
-         "thank", "hello", "regards", "order", "since", "could", "after", "only", "again", "because", "time"}
+# Greetings, sign-offs and mail furniture: frequent in complaints, never a root cause.
+_GREETINGS = {"dear", "sir", "madam", "hello", "hi", "hey", "morning", "afternoon", "evening", "good", "regards",
+              "kind", "best", "thanks", "thank", "cheers", "sincerely", "faithfully", "yours", "team", "support",
+              "sent", "iphone", "android", "mail", "email", "wrote", "please", "customer", "service"}
 
 
 @dataclass
@@ -34,7 +36,13 @@ class Report:
     edit_ratio: list[float] = field(default_factory=list)
     csat: dict[str, list[int]] = field(default_factory=dict)
     repeat_rate: float = 0.0
-    terms: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    terms: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # category -> (phrase, complaints)
+
+    def charts(self) -> list[str]:
+        """The charts that have something to show (an empty one would be a broken image)."""
+        have = {"complaints-per-week": self.per_week, "severity-mix": self.severity_mix,
+                "decisions-per-week": self.decisions_per_week, "csat-by-severity": self.csat}
+        return [name for name, data in have.items() if data]
 
     def approval_rates(self) -> dict[str, tuple[float, float, int]]:
         """Per week: (share approved, share rejected, drafts decided)."""
@@ -70,18 +78,16 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     rows = store.complaints_since(start)
     report.complaints = len(rows)
     per_week: dict[str, Counter] = defaultdict(Counter)
-    words: dict[str, Counter] = defaultdict(Counter)
     cases: dict[str, set] = defaultdict(set)
     for row in rows:
         week = _week(row["date"])
         per_week[week][row["category"]] += 1
         report.severity_mix[row["severity"]] += 1
         cases[row["from_addr"]].add(row["conversation_id"])
-        words[row["category"]].update(w for w in _WORD.findall((row["new_text"] or "").lower()) if w not in _STOP)
     report.per_week = dict(sorted(per_week.items()))
     # A repeat complainer has more than one case; chasers in one thread are not repeats.
     report.repeat_rate = round(sum(1 for c in cases.values() if len(c) > 1) / len(cases), 3) if cases else 0.0
-    report.terms = {c: words[c].most_common(8) for c in CATEGORIES if words[c]}
+    report.terms = root_causes(rows, store.from_people_texts(start))
     for draft in store.draft_outcomes_since(start):
         report.decisions[draft["state"]] += 1
         report.reopened += int(bool(draft["survey_id"]))
@@ -98,6 +104,40 @@ def build_report(store: Store, since: datetime | None = None) -> Report:
     return report
 
 
+def root_causes(complaints: list[dict], mail: list[dict], top: int = 8) -> dict[str, list[tuple[str, int]]]:
+    """Per category, the words and two-word phrases that set its complaints apart from all the
+    mail the team gets (TF-IDF: frequent here, rare elsewhere), without names and greetings.
+    Each comes with the number of complaints that use it."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    if not complaints or not mail:
+        return {}
+    names = {part.lower() for row in mail for part in re.findall(r"[^\W\d_]+", row.get("from_name") or "")}
+    stop = sorted(ENGLISH_STOP_WORDS | _GREETINGS | names)
+    vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[^\W\d_][^\W\d_']{2,}\b",
+                                 lowercase=True, min_df=1, binary=True)
+    try:
+        everything = vectorizer.fit_transform([row["new_text"] or "" for row in mail])
+    except ValueError:  # nothing but stop words
+        return {}
+    idf = np.log((1 + everything.shape[0]) / (1 + np.asarray(everything.sum(axis=0)).ravel())) + 1
+    vocabulary = vectorizer.get_feature_names_out()
+    phrase = np.array([1.5 if " " in term else 1.0 for term in vocabulary])  # a phrase says more than a word
+    out: dict[str, list[tuple[str, int]]] = {}
+    for category in CATEGORIES:
+        texts = [row["new_text"] or "" for row in complaints if row["category"] == category]
+        if not texts:
+            continue
+        used = np.asarray(vectorizer.transform(texts).sum(axis=0)).ravel()
+        scores = used * idf * phrase
+        # A phrase counts once two complaints share it; with stop words gone, a one-off pair is noise.
+        floor = np.where(phrase > 1, 2, min(2, len(texts)))
+        ranked = [i for i in np.argsort(-scores, kind="stable") if used[i] >= floor[i]][:top]
+        if ranked:
+            out[category] = [(str(vocabulary[i]), int(used[i])) for i in ranked]
+    return out
+
+
 def _save(plt, fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path)
@@ -105,15 +145,17 @@ def _save(plt, fig, path: Path) -> Path:
     return path
 
 
-def write_charts(report: Report, directory: Path) -> list[Path]:
+def write_charts(report: Report, directory: Path, only: set[str] | None = None) -> list[Path]:
+    """Draw the charts that have data (``only``: just these) as PNG files in ``directory``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     directory.mkdir(parents=True, exist_ok=True)
+    wanted = set(report.charts()) & (only if only is not None else set(report.charts()))
     written = []
-    if report.per_week:
+    if "complaints-per-week" in wanted:
         weeks = list(report.per_week)
         fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
         bottom = [0] * len(weeks)
@@ -127,13 +169,13 @@ def write_charts(report: Report, directory: Path) -> list[Path]:
         ax.legend(fontsize=8, ncols=2)
         fig.autofmt_xdate()
         written.append(_save(plt, fig, directory / "complaints-per-week.png"))
-    if report.severity_mix:
+    if "severity-mix" in wanted:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
         levels = [s for s in SEVERITIES if report.severity_mix.get(s)]
         ax.bar(levels, [report.severity_mix[s] for s in levels], color=["#2f855a", "#b7791f", "#c05621", "#c53030"][: len(levels)])
         ax.set_title("Severity mix")
         written.append(_save(plt, fig, directory / "severity-mix.png"))
-    if report.decisions_per_week:
+    if "decisions-per-week" in wanted:
         rates = report.approval_rates()
         weeks = list(rates)
         fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
@@ -148,7 +190,7 @@ def write_charts(report: Report, directory: Path) -> list[Path]:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
         fig.autofmt_xdate()
         written.append(_save(plt, fig, directory / "decisions-per-week.png"))
-    if report.csat:
+    if "csat-by-severity" in wanted:
         fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
         levels = [s for s in SEVERITIES if s in report.csat]
         ax.bar(levels, [sum(report.csat[s]) / len(report.csat[s]) for s in levels], color="#2b6cb0")

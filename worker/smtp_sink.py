@@ -10,6 +10,7 @@ test freeze the server between receiving a message and answering 250.
 from __future__ import annotations
 
 import threading
+import logging
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import default
@@ -89,6 +90,8 @@ class SmtpSink:
         self.port = port
 
     def start(self) -> "SmtpSink":
+        # aiosmtpd logs every connection at INFO: most of what a demo would print. Keep its warnings.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.controller.start()
         return self
 

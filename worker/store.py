@@ -316,6 +316,19 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     # -- the report -----------------------------------------------------------------------------
 
+    def from_people_texts(self, start: str) -> list[dict]:
+        """All mail from people since ``start``: the background root-cause words are weighed against."""
+        return list(self.db.query(
+            "SELECT from_name, new_text FROM messages WHERE state = 'parsed' AND automated IS NULL "
+            "AND direction = 'in' AND date >= ?", [start]))
+
+    def fingerprint(self) -> tuple:
+        """Changes whenever anything a report counts changes: a cheap key for caching it."""
+        return tuple(self._exec(
+            "SELECT (SELECT max(id) FROM messages), (SELECT max(id) FROM classifications), "
+            "(SELECT max(id) FROM audit_log), (SELECT max(answered_at) FROM surveys), "
+            "(SELECT count(*) FROM outbox WHERE state = 'sent')").fetchone())
+
     def complaints_since(self, start: str) -> list[dict]:
         return list(self.db.query(
             "SELECT m.id, m.from_addr, m.date, m.new_text, m.conversation_id, c.severity, c.category FROM classifications c "

@@ -31,6 +31,13 @@ class ReviewQueries(StoreBase):
             return self._exec("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE name = ?",
                               [password_hash, name]).rowcount == 1
 
+    def users(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM users ORDER BY name"))
+
+    def delete_user(self, user_id: int) -> None:
+        with self.transaction():
+            self._exec("DELETE FROM users WHERE id = ?", [user_id])
+
     def set_user(self, user_id: int, **values: object) -> None:
         assignments = ", ".join(f"{key} = ?" for key in values)
         with self.transaction():

@@ -20,14 +20,23 @@ class UserError(AmendsError):
     pass
 
 
-def add_user(store: Store, name: str, password: str, is_admin: bool, now: datetime) -> int:
+def check_new_user(store: Store, name: str) -> None:
     name = name.strip()
     if not _NAME.match(name):
         raise UserError("a user name is 1-64 letters, digits, spaces, dots, apostrophes or dashes")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
     if store.user(name):
         raise UserError(f"there is already a user called {name!r}")
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
+
+
+def add_user(store: Store, name: str, password: str, is_admin: bool, now: datetime) -> int:
+    name = name.strip()
+    check_new_user(store, name)
+    check_password(password)
     user_id = store.add_user(name, generate_password_hash(password, method="scrypt"), is_admin, now)
     store.audit("amends", "added user", "user", user_id, {"name": name, "admin": is_admin}, now)
     return user_id
@@ -35,11 +44,8 @@ def add_user(store: Store, name: str, password: str, is_admin: bool, now: dateti
 
 def change_password(store: Store, name: str, password: str, now: datetime) -> None:
     """A new password, and every session signed in with the old one ends (on the server)."""
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
-    user = store.user(name.strip())
-    if user is None:
-        raise UserError(f"there is no user called {name!r}")
+    check_password(password)
+    user = find_user(store, name)
     store.set_password(user["name"], generate_password_hash(password, method="scrypt"))
     store.audit("amends", "changed password", "user", user["id"], {"sessions": "revoked"}, now)
 
@@ -52,11 +58,25 @@ def authenticate(store: Store, name: str, password: str) -> dict | None:
     return user if check_password_hash(user["password_hash"], password) else None
 
 
-def _user(store: Store, name: str) -> dict:
+def find_user(store: Store, name: str) -> dict:
     user = store.user(name.strip())
     if user is None:
-        raise UserError(f"there is no user called {name!r} (see `amends user add`)")
+        raise UserError(f"there is no user called {name!r} (see `amends user list`)")
     return user
+
+
+def remove_user(store: Store, name: str, now: datetime) -> None:
+    """Their decisions stay in drafts and the audit log, under their name."""
+    user = find_user(store, name)
+    store.delete_user(user["id"])
+    store.audit("amends", "removed user", "user", user["id"], {"name": user["name"]}, now)
+
+
+def set_admin(store: Store, name: str, admin: bool, now: datetime) -> None:
+    user = find_user(store, name)
+    store.set_user(user["id"], is_admin=int(admin))
+    store.revoke_sessions(user["id"])  # the session's rights were read at sign-in
+    store.audit("amends", "made admin" if admin else "took admin", "user", user["id"], None, now)
 
 
 def set_role(store: Store, name: str, role: str, give: bool, now: datetime) -> set[str]:
@@ -64,7 +84,7 @@ def set_role(store: Store, name: str, role: str, give: bool, now: datetime) -> s
     role = role.strip().lower()
     if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", role):
         raise UserError("a role is one word of letters, digits, dashes or underscores, e.g. legal or lead")
-    user = _user(store, name)
+    user = find_user(store, name)
     roles = {r for r in user["roles"].split(",") if r}
     roles = roles | {role} if give else roles - {role}
     store.set_user(user["id"], roles=",".join(sorted(roles)))
@@ -75,6 +95,6 @@ def set_role(store: Store, name: str, role: str, give: bool, now: datetime) -> s
 def set_email(store: Store, name: str, address: str, now: datetime) -> None:
     if address.count("@") != 1 or any(c.isspace() for c in address):
         raise UserError(f"not an email address: {address!r}")
-    user = _user(store, name)
+    user = find_user(store, name)
     store.set_user(user["id"], email=address)
     store.audit("amends", "set email", "user", user["id"], {"email": address}, now)

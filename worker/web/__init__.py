@@ -7,6 +7,7 @@ inline script at all, so even a missed escape cannot run code in a reviewer's br
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,6 +77,11 @@ def create_app(config: Config, secret_key: str | None = None) -> Flask:
             opened.close()
 
     return app
+
+
+def quiet_server_logs() -> None:
+    """waitress warns "Task queue depth is 1" whenever two requests meet: noise, not news."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 def config() -> Config:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+import threading
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -23,7 +24,6 @@ from ..store import utcnow
 from . import config, store
 
 bp = Blueprint("admin", __name__)
-CHARTS = ("complaints-per-week", "severity-mix", "csat-by-severity")
 def _require_admin() -> None:
     if not g.user["is_admin"]:
         abort(403)
@@ -77,18 +77,32 @@ def pr_png():
         return send_file(io.BytesIO(path.read_bytes()), mimetype="image/png")
 
 
+_cache: dict = {"key": None, "report": None, "charts": {}}
+_cache_lock = threading.Lock()
+
+
+def _report() -> tuple[Report, dict]:
+    """The report, built once per change in the store (not once per chart on the page)."""
+    key = (config().store.path, store().fingerprint())
+    with _cache_lock:
+        if _cache["key"] != key:
+            _cache.update(key=key, report=build_report(store()), charts={})
+        return _cache["report"], _cache["charts"]
+
+
 @bp.route("/report")
 def report():
-    r = build_report(store())
-    return render_template("report.html", r=r, median=Report.median, charts=CHARTS)
+    r, _ = _report()
+    return render_template("report.html", r=r, median=Report.median, charts=r.charts())
 
 
 @bp.route("/report/<name>.png")
 def report_chart(name: str):
-    if name not in CHARTS:
+    r, charts = _report()
+    if name not in r.charts():
         abort(404)
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = {p.stem: p for p in write_charts(build_report(store()), Path(tmp))}
-        if name not in paths:
-            abort(404)
-        return send_file(io.BytesIO(paths[name].read_bytes()), mimetype="image/png")
+    if name not in charts:
+        with tempfile.TemporaryDirectory() as tmp:
+            (path,) = write_charts(r, Path(tmp), only={name})
+            charts[name] = path.read_bytes()
+    return send_file(io.BytesIO(charts[name]), mimetype="image/png")
