@@ -297,7 +297,7 @@ def test_a_message_over_the_parse_budget_is_quarantined_and_the_rest_go_on(mailb
 def test_the_budget_leaves_nothing_behind():
     import signal
 
-    from worker.ingest import OverBudget, time_budget
+    from worker.parsing import OverBudget, time_budget
 
     with pytest.raises(OverBudget):
         with time_budget(0.01):

@@ -20,7 +20,6 @@ from rich.table import Table
 from classifiers.labels import model_dir_version
 
 from . import cli_detect, cli_review
-from . import demo as demo_module
 from .clikit import Context, console, err_console, friendly, pass_ctx, print_rows, printable, shown
 from .config import DEMO_PATH, ENV_VAR
 from .errors import AmendsError, NotFound
@@ -340,6 +339,8 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
     swapped for a free one. Sent mail lands in var/demo-mail/ as .eml files. Runs until Ctrl-C,
     or one pass with --once (also beside a running demo). Run it twice: nothing is stored twice.
     """
+    from . import demo as demo_module  # the SMTP sink and the web server: only the demo needs them
+
     if ctx.config_path is None and not os.environ.get(ENV_VAR):
         ctx.config_path = DEMO_PATH
     demo_module.check_local(ctx.config)

@@ -154,27 +154,38 @@ class Inbox:
             sizes.update({uid: int(data[b"RFC822.SIZE"]) for uid, data in response.items() if b"RFC822.SIZE" in data})
         return sizes
 
+    def larger(self, uids: list[int], threshold: int) -> dict[int, int]:
+        """Size of each of ``uids`` over ``threshold`` bytes. The server finds them (SEARCH
+        LARGER), so ordinary mail costs nothing here; only the few large ones are asked about."""
+        if not uids:
+            return {}
+        wanted = set(uids)
+        found = [uid for uid in self._c.search(["UID", f"{uids[0]}:{uids[-1]}", "LARGER", str(threshold)])
+                 if uid in wanted]
+        return self.sizes(sorted(found))
+
     def batches(self, uids: list[int], size: int, limit: int, max_bytes: int = BATCH_BYTES) -> Iterator[list[Fetched]]:
         """Batches of at most ``size`` messages and ``max_bytes`` bytes, in UID order.
 
         A message over ``limit`` bytes is never downloaded: it comes alone, as its header only,
-        for quarantine. Each batch is complete before the next starts, so the cursor never
-        passes a message that was not stored.
+        for quarantine. Messages up to ``max_bytes / size`` bytes are counted at that bound
+        without asking; only larger ones have their size asked. Each batch is complete before
+        the next starts, so the cursor never passes a message that was not stored.
         """
-        sizes = self.sizes(uids)
+        bound = max(1, min(limit, max_bytes // max(1, size)))
+        large = self.larger(uids, bound)
         batch: list[int] = []
         total = 0
         for uid in uids:
-            if uid not in sizes:
-                continue  # expunged since the search
-            if batch and (len(batch) >= size or total + sizes[uid] > max_bytes or sizes[uid] > limit):
+            bytes_ = large.get(uid, bound)
+            if batch and (len(batch) >= size or total + bytes_ > max_bytes or bytes_ > limit):
                 yield self.fetch(batch)
                 batch, total = [], 0
-            if sizes[uid] > limit:
+            if bytes_ > limit:
                 yield self.fetch([uid], headers_only=True)
                 continue
             batch.append(uid)
-            total += sizes[uid]
+            total += bytes_
         if batch:
             yield self.fetch(batch)
 

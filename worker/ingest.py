@@ -7,17 +7,14 @@ bug, a crash, a kill) loses nothing: the message stays ``new`` and is processed 
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .config import Config
 from .conversations import assign_conversation
 from .guard import automated_reason
-from .parse import ParsedMessage, UnparseableMessage, parse_message
+from .parse import ParsedMessage
+from .parsing import Work, parse_all
 from .store import Store, iso
 
 log = logging.getLogger(__name__)
@@ -63,74 +60,20 @@ def _fields(parsed: ParsedMessage, received: datetime) -> dict:
     }
 
 
-class OverBudget(BaseException):
-    """BaseException, so that the parsers' own ``except Exception`` fallbacks cannot swallow it."""
+def to_parse(store: Store, ids: list[int], raws: dict[int, bytes] | None = None) -> Work:
+    """The messages among ``ids`` still waiting, with their bytes: just fetched, or read back."""
+    raws = raws or {}
+    return [(meta, raws.pop(meta["id"], None) or store.raw(meta["id"]))
+            for meta in store.messages_meta(ids) if meta["state"] == "new"]
 
 
-@contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Raise OverBudget in this block once ``seconds`` have passed.
-
-    A timer signal interrupts Python code (the email package, the HTML walk) but not a single
-    call into C that never returns to Python; the linear patterns and bounded inputs are the
-    defence there. Signals reach the main thread only, so elsewhere this only watches.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    fired = False
-
-    def expire(_signum, _frame):
-        nonlocal fired
-        fired = True
-        raise OverBudget
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    if fired:  # raised inside a GC callback or __del__, where Python swallows it: the block still overran
-        raise OverBudget
-
-
-def _parse(store: Store, config: Config, meta: dict) -> ParsedMessage | str:
-    """The parsed message, or the reason it goes to quarantine."""
-    limit = config.imap.max_message_bytes
-    if meta["size"] > limit:
-        return f"too large: {meta['size']:,} bytes, limit imap.max_message_bytes = {limit:,}"
-    budget = config.imap.parse_budget_seconds
-    try:
-        with time_budget(budget):
-            return parse_message(store.raw(meta["id"]))
-    except OverBudget:
-        log.warning("message %s took over %g s to parse; quarantined, the others go on", meta["id"], budget)
-        return f"too slow: parsing took over {budget:g} s (imap.parse_budget_seconds)"
-    except UnparseableMessage as exc:
-        return str(exc)
-    except Exception as exc:  # a parser bug must cost one message, not the worker
-        log.exception("parser error on message %s", meta["id"])
-        return f"parser error {type(exc).__name__}: {exc}"
-
-
-def process_messages(store: Store, config: Config, ids: list[int], now: datetime) -> IngestCounts:
-    """Parse stored messages, then save them all in one transaction.
-
-    One bad message is quarantined with its reason, never raised. Parsing happens before the
-    transaction so the write lock is held only for the short SQL part.
-    """
+def save_all(store: Store, config: Config, work: Work, results: list[ParsedMessage | str], now: datetime) -> IngestCounts:
+    """Save parsed messages in one transaction: guard, thread, record; quarantine the rest."""
     counts = IngestCounts()
-    results = []
-    for pk in ids:
-        meta = store.message_meta(pk)
-        if meta is not None and meta["state"] == "new":
-            results.append((meta, _parse(store, config, meta)))
     limit = config.guard.sender_limit_per_hour
+    own = config.own_addresses
     with store.transaction():
-        for meta, parsed in results:
+        for (meta, _), parsed in zip(work, results):
             pk = meta["id"]
             if isinstance(parsed, str):
                 store.quarantine(pk, parsed)
@@ -141,8 +84,8 @@ def process_messages(store: Store, config: Config, ids: list[int], now: datetime
             recent = 0
             if parsed.from_addr and limit:
                 since = iso(received - timedelta(hours=1))
-                recent = store.count_from_sender(parsed.from_addr, since, pk)
-            reason = automated_reason(parsed, config.own_addresses, recent, limit)
+                recent = store.count_from_sender(parsed.from_addr, since, pk, limit)
+            reason = automated_reason(parsed, own, recent, limit)
             conversation = assign_conversation(
                 store, parsed, received, config.threading.subject_window_days
             )
@@ -157,6 +100,19 @@ def process_messages(store: Store, config: Config, ids: list[int], now: datetime
                 counts.automated += 1
                 log.info("message %s from %s is automated: %s", pk, parsed.from_addr, reason)
     return counts
+
+
+def process_messages(store: Store, config: Config, ids: list[int], now: datetime,
+                     raws: dict[int, bytes] | None = None) -> IngestCounts:
+    """Parse stored messages here, then save them all in one transaction.
+
+    One bad message is quarantined with its reason, never raised. Parsing happens before the
+    transaction so the write lock is held only for the short SQL part. ``raws`` are bytes
+    just fetched (the same as stored), so they need not be read back.
+    """
+    work = to_parse(store, ids, raws)
+    return save_all(store, config, work, parse_all(work, config.imap.max_message_bytes,
+                                                   config.imap.parse_budget_seconds), now)
 
 
 def process_pending(store: Store, config: Config, now: datetime) -> IngestCounts:

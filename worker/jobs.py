@@ -58,10 +58,14 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
             for kind, due in jobs:
                 if store.add_job(kind, row["conversation_id"], row["draft_id"], row["outbound_pk"], due, now):
                     counts.scheduled += 1
-        if follow.leadership:
-            for row in store.complaints_to_alert(follow.alert_severities):
+            store.followups_scheduled(row["draft_id"], now)
+        # Each complaint is looked at once: alerted if leadership is set and it is severe enough.
+        rows = store.complaints_to_alert()
+        for row in rows:
+            if follow.leadership and row["severity"] in follow.alert_severities:
                 if store.add_job("leadership_alert", row["conversation_id"], None, row["message_pk"], now, now):
                     counts.scheduled += 1
+        store.alerts_checked([row["classification_id"] for row in rows])
         if not follow.digest_time:
             counts.cancelled += store.cancel_jobs("daily_digest", "the daily digest is turned off (followup.digest_at)", now)
         elif not store.jobs(state="scheduled", kind="daily_digest"):

@@ -313,4 +313,30 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX messages_conversation_direction ON messages (conversation_id, direction, id);
         """,
     ),
+    (
+        10,
+        "an idle pass costs the same whatever the size of the mailbox: what is left to do is indexed",
+        """
+        ALTER TABLE messages ADD COLUMN classified_at TEXT;
+        ALTER TABLE messages ADD COLUMN routed_at TEXT;
+        UPDATE messages SET classified_at = (SELECT c.created_at FROM classifications c
+                                             WHERE c.message_pk = messages.id AND c.current = 1);
+        UPDATE messages SET routed_at = classified_at WHERE classified_at IS NOT NULL;
+        CREATE INDEX messages_unclassified ON messages (id)
+            WHERE classified_at IS NULL AND state = 'parsed' AND automated IS NULL AND direction = 'in';
+        CREATE INDEX messages_unrouted ON messages (id) WHERE routed_at IS NULL AND classified_at IS NOT NULL;
+
+        ALTER TABLE classifications ADD COLUMN alert_checked INTEGER;
+        UPDATE classifications SET alert_checked = 1;
+        CREATE INDEX classifications_unchecked ON classifications (id)
+            WHERE alert_checked IS NULL AND current = 1 AND complaint = 1;
+
+        ALTER TABLE drafts ADD COLUMN followups_at TEXT;
+        UPDATE drafts SET followups_at = updated_at WHERE state = 'sent';
+        CREATE INDEX drafts_sent_unscheduled ON drafts (id) WHERE state = 'sent' AND followups_at IS NULL;
+
+        CREATE INDEX outbox_unfiled ON outbox (id) WHERE state = 'sent' AND filed_at IS NULL;
+        CREATE INDEX outbox_draft ON outbox (draft_id);
+        """,
+    ),
 ]

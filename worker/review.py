@@ -78,7 +78,14 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
     """A draft for every customer message that needs a person; a newer one in a case redrafts."""
     templates = templates or Templates.load(config.drafts.templates_dir)
     counts = DraftCounts()
+    drafted_cases: set[int] = set()
+    skipped: list[int] = []
     for row in store.messages_to_draft():
+        needs = row["needs"] or (row["conversation_id"] in drafted_cases and store.needs_person(row["message_pk"]))
+        if not needs:
+            skipped.append(row["message_pk"])
+            continue
+        drafted_cases.add(row["conversation_id"])
         ctx, stakes, customer_language = _case_context(store, row)
         previous = store.open_draft(row["conversation_id"])
         kind, severity, category = _labels(store, row, previous)
@@ -103,6 +110,7 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
                 values["previous_draft_id"] = previous["id"]
             draft_id = store.insert_draft(values)
             store.add_draft_version(draft_id, 1, composed.body, "amends", now)
+            store.mark_routed([row["message_pk"]], now)
             if previous:
                 store.update_draft(previous["id"], state="superseded", updated_at=iso(now))
                 counts.superseded += 1
@@ -112,6 +120,8 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
                                "held for": composed.hold_role, "supersedes": previous["id"] if previous else None}, now)
         counts.failed += int(bool(error))
         counts.created += 1
+    with store.transaction():
+        store.mark_routed(skipped, now)
     return counts
 
 

@@ -17,6 +17,7 @@ the SMTP command that follows them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -68,6 +69,11 @@ def _private(path: Path) -> None:
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if file.exists() and file.stat().st_mode & 0o077:
             file.chmod(0o600)
+
+
+@functools.lru_cache(maxsize=16)
+def _update_sql(columns: tuple[str, ...]) -> str:
+    return f"UPDATE messages SET {', '.join(f'{key} = ?' for key in columns)} WHERE id = ?"
 
 
 class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
@@ -157,14 +163,14 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         uidvalidity: int,
         batch: Sequence[tuple[Fetched, str | None]],
         now: datetime,
-    ) -> list[int]:
+    ) -> list[tuple[int, Fetched]]:
         """Keep the raw bytes of a fetched batch and advance the cursor, in one transaction.
 
-        Returns the ids of messages seen for the first time; a message already stored (same
-        location, or the same Message-ID from another folder or an older UIDVALIDITY) only
-        gains a location.
+        Returns the messages seen for the first time, with their ids; a message already stored
+        (same location, or the same Message-ID from another folder or an older UIDVALIDITY)
+        only gains a location.
         """
-        new_ids: list[int] = []
+        new: list[tuple[int, Fetched]] = []
         with self.transaction():
             for fetched, mid in batch:
                 located = self._exec(
@@ -196,7 +202,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                     )
                     pk = cursor.lastrowid
                     self._exec("INSERT INTO raw_messages VALUES (?, ?)", [pk, fetched.raw])
-                    new_ids.append(pk)
+                    new.append((pk, fetched))
                 self._exec(
                     "INSERT INTO locations VALUES (?, ?, ?, ?)",
                     [folder, uidvalidity, fetched.uid, pk],
@@ -206,7 +212,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                     "UPDATE mailboxes SET last_uid = max(last_uid, ?) WHERE folder = ?",
                     [max(f.uid for f, _ in batch), folder],
                 )
-        return new_ids
+        return new
 
     def pending_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM messages WHERE state = 'new' ORDER BY id")]
@@ -217,14 +223,15 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
             raise NotFound(f"no raw message with id {pk}")
         return row[0]
 
-    def message_meta(self, pk: int) -> dict | None:
-        rows = list(
-            self.db.query(
-                "SELECT id, size, internal_date, fetched_at, state FROM messages WHERE id = ?",
-                [pk],
-            )
-        )
-        return rows[0] if rows else None
+    def messages_meta(self, ids: Sequence[int]) -> list[dict]:
+        """``message_meta`` of many, in the order given (missing ones left out)."""
+        found: dict[int, dict] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            found.update((row["id"], row) for row in self.db.query(
+                "SELECT id, size, internal_date, fetched_at, state FROM messages "
+                f"WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return [found[pk] for pk in ids if pk in found]
 
     # -- parsed results ------------------------------------------------------------------------
 
@@ -232,12 +239,9 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         values = dict(fields, state="parsed", quarantine_reason=None, parsed_at=iso(now))
         for key in ("refs", "attachments", "to_addrs", "cc_addrs"):
             if key in values and not isinstance(values[key], str):
-                values[key] = json.dumps(values[key], ensure_ascii=False)
-        assignments = ", ".join(f"{key} = ?" for key in values)
+                values[key] = json.dumps(values[key], ensure_ascii=False) if values[key] else "[]"
         with self.transaction():
-            self._exec(
-                f"UPDATE messages SET {assignments} WHERE id = ?", [*values.values(), pk]
-            )
+            self._exec(_update_sql(tuple(values)), [*values.values(), pk])
 
     def quarantine(self, pk: int, reason: str) -> None:
         with self.transaction():
@@ -286,11 +290,13 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
             [at, conversation_id],
         )
 
-    def count_from_sender(self, address: str, since: str, before_id: int) -> int:
+    def count_from_sender(self, address: str, since: str, before_id: int, limit: int) -> int:
+        """Earlier messages from ``address`` since ``since``, counted up to ``limit`` only: the
+        guard asks "at least the limit?", and counting all of a flood would be quadratic."""
         return self._exec(
-            "SELECT count(*) FROM messages WHERE from_addr = ? AND date >= ? AND id < ? "
-            "AND state = 'parsed'",
-            [address, since, before_id],
+            "SELECT count(*) FROM (SELECT 1 FROM messages WHERE from_addr = ? AND date >= ? AND id < ? "
+            "AND state = 'parsed' LIMIT ?)",
+            [address, since, before_id, limit],
         ).fetchone()[0]
 
     # -- classifications -----------------------------------------------------------------------
@@ -301,11 +307,10 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     )
 
     def unclassified(self, limit: int = 500) -> list[dict]:
-        """Inbound mail from people that has no current classification yet."""
+        """Inbound mail from people that has no classification yet (an index holds just those)."""
         return list(self.db.query(
-            self._FROM_PEOPLE
-            + "AND NOT EXISTS (SELECT 1 FROM classifications c WHERE c.message_pk = m.id AND c.current = 1) "
-            "ORDER BY m.id LIMIT ?", [limit]))
+            self._FROM_PEOPLE.replace("FROM messages m", "FROM messages m INDEXED BY messages_unclassified")
+            + "AND m.classified_at IS NULL ORDER BY m.id LIMIT ?", [limit]))
 
     def from_people(self, ids: Sequence[int] | None = None) -> list[dict]:
         """Inbound mail from people: all of it, or just these ids (for reclassifying)."""
@@ -385,6 +390,8 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                     to_json(result["category_probabilities"]), to_json(result["reasons"]), to_json(thresholds), iso(now),
                 ],
             )
+            # A new verdict: the message is considered for a draft again (messages_to_draft).
+            self._exec("UPDATE messages SET classified_at = ?, routed_at = NULL WHERE id = ?", [iso(now), pk])
             return cursor.lastrowid
 
     def classifications(self, pk: int) -> list[dict]:

@@ -9,12 +9,16 @@ from .store_base import StoreBase, iso
 
 class JobQueries(StoreBase):
     def sent_replies_without_followups(self) -> list[dict]:
-        """Replies that went out and have no follow-up scheduled yet (crash-safe, idempotent)."""
+        """Replies that went out and have no follow-up scheduled yet (an index holds just those;
+        ``followups_scheduled`` takes them off)."""
         return list(self.db.query(
             "SELECT d.id AS draft_id, d.conversation_id, d.severity, d.survey_id, o.sent_at, m.id AS outbound_pk "
-            "FROM drafts d JOIN outbox o ON o.draft_id = d.id AND o.state = 'sent' "
+            "FROM drafts d INDEXED BY drafts_sent_unscheduled CROSS JOIN outbox o ON o.draft_id = d.id AND o.state = 'sent' "
             "JOIN messages m ON m.message_id = o.message_id AND m.direction = 'out' "
-            "WHERE d.state = 'sent' AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'follow_up' AND j.message_pk = m.id)"))
+            "WHERE d.state = 'sent' AND d.followups_at IS NULL"))
+
+    def followups_scheduled(self, draft_id: int, now: datetime) -> None:
+        self._exec("UPDATE drafts SET followups_at = ? WHERE id = ?", [iso(now), draft_id])
 
     def first_alerts(self, conversation_id: int, kind: str = "leadership_alert") -> dict[str, str]:
         """recipient -> Message-ID of the first alert about this case: updates thread under it."""
@@ -25,13 +29,17 @@ class JobQueries(StoreBase):
             found.setdefault(to_addr, message_id)
         return found
 
-    def complaints_to_alert(self, severities: tuple[str, ...]) -> list[dict]:
-        marks = ",".join("?" for _ in severities)
+    def complaints_to_alert(self) -> list[dict]:
+        """Complaints not yet looked at for an alert (an index holds just those)."""
         return list(self.db.query(
-            f"SELECT m.id AS message_pk, m.conversation_id FROM classifications c JOIN messages m ON m.id = c.message_pk "
-            f"WHERE c.current = 1 AND c.complaint = 1 AND c.severity IN ({marks}) "
-            f"AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'leadership_alert' AND j.message_pk = m.id)",
-            list(severities)))
+            "SELECT c.id AS classification_id, c.severity, m.id AS message_pk, m.conversation_id FROM classifications c "
+            "INDEXED BY classifications_unchecked JOIN messages m ON m.id = c.message_pk "
+            "WHERE c.alert_checked IS NULL AND c.current = 1 AND c.complaint = 1"))
+
+    def alerts_checked(self, classification_ids: list[int]) -> None:
+        for start in range(0, len(classification_ids), 500):
+            chunk = classification_ids[start : start + 500]
+            self._exec(f"UPDATE classifications SET alert_checked = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk)
 
     def add_job(self, kind: str, conversation_id: int | None, draft_id: int | None, message_pk: int | None,
                 due_at: datetime, now: datetime, survey_id: int | None = None) -> int | None:

@@ -122,19 +122,36 @@ class ReviewQueries(StoreBase):
 
     # -- drafts ---------------------------------------------------------------------------------
 
+    _NEEDS_PERSON = (
+        "(m.automated IS NULL AND m.direction = 'in' "
+        " AND (c.complaint = 1 OR m.id > (SELECT min(d.message_pk) FROM drafts d "
+        "      WHERE d.conversation_id = m.conversation_id)) "
+        " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) "
+        " AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.answer_message_pk = m.id))")
+
     def messages_to_draft(self) -> list[dict]:
-        """Customer messages that need a person, oldest first: every new complaint, and every
-        later message in a case Amends has drafted for (a question, news), complaint or not.
-        A survey answer given by reply is not one: it was recorded as the answer."""
+        """Classified customer messages not yet considered for a draft, oldest first (an index
+        holds just those), each with ``needs``: true for every new complaint, and for every later
+        message in a case Amends has drafted for, complaint or not. A survey answer given by
+        reply is not one: it was recorded as the answer. Mark each one ``routed`` once decided."""
         return list(self.db.query(
             "SELECT m.id AS message_pk, m.conversation_id, m.subject, m.new_text, m.text, m.signature, "
             "m.from_addr, m.from_name, m.reply_to, m.message_id, m.refs, m.date, "
-            "c.complaint, c.severity, c.category FROM classifications c JOIN messages m ON m.id = c.message_pk "
-            "WHERE c.current = 1 AND m.automated IS NULL AND m.direction = 'in' "
-            "AND (c.complaint = 1 OR m.id > (SELECT min(d.message_pk) FROM drafts d "
-            "     WHERE d.conversation_id = m.conversation_id)) "
-            "AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) "
-            "AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.answer_message_pk = m.id) ORDER BY m.id"))
+            f"c.complaint, c.severity, c.category, {self._NEEDS_PERSON} AS needs "
+            "FROM messages m INDEXED BY messages_unrouted JOIN classifications c ON c.message_pk = m.id AND c.current = 1 "
+            "WHERE m.routed_at IS NULL AND m.classified_at IS NOT NULL ORDER BY m.id"))
+
+    def needs_person(self, message_pk: int) -> bool:
+        """``needs`` again for one message: a case may have gained its first draft since."""
+        return bool(self._exec(
+            f"SELECT {self._NEEDS_PERSON} FROM messages m JOIN classifications c ON c.message_pk = m.id "
+            "AND c.current = 1 WHERE m.id = ?", [message_pk]).fetchone()[0])
+
+    def mark_routed(self, message_pks: list[int], now: datetime) -> None:
+        for start in range(0, len(message_pks), 500):
+            chunk = message_pks[start : start + 500]
+            self._exec(f"UPDATE messages SET routed_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
+                       [iso(now), *chunk])
 
     def customer_texts(self, conversation_id: int, before_id: int, limit: int = 5) -> list[str]:
         """The customer's earlier words in a case, newest first."""

@@ -84,10 +84,12 @@ def _merge_breaks(match: re.Match) -> str:
     return "\n\n" if _PARA_BREAK in run else "\n" if _LINE_BREAK in run else run
 
 
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
 def tidy(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    text = _SPACES.sub(" ", "\n".join(text.splitlines()))  # one pass over the text, not one per line
+    return _BLANK_RUNS.sub("\n\n", "\n".join(line.strip() for line in text.split("\n"))).strip()
 
 
 def html_to_text(html: str) -> str:
@@ -154,20 +156,30 @@ _HEADER_FOLLOW = re.compile(
 )
 
 
+# What each kind of marker needs somewhere in the text: most mail has none, and is then
+# spared a pattern per line.
+_ATTRIBUTION_HINT = re.compile(r"wrote|schrieb|écrit|escribió|schreef|scritto|escreveu", re.IGNORECASE)
+_SEPARATOR_HINT = re.compile(r"--|__|forwarded|\*from:", re.IGNORECASE)
+_HEADER_HINT = re.compile(r"(?:from|von|de|van|da)\s*:", re.IGNORECASE)
+
+
 def cut_quotes(text: str) -> str:
     """Drop quoted history: "On … wrote:", Outlook header blocks, separators and ``>`` lines."""
     lines = text.splitlines()
+    attribution = bool(_ATTRIBUTION_HINT.search(text))
+    separator = bool(_SEPARATOR_HINT.search(text))
+    header = bool(_HEADER_HINT.search(text))
     kept: list[str] = []
     for i, line in enumerate(lines):
         # Gmail wraps long attributions over two lines: "On Mon, … <a@b.c>\nwrote:".
-        joined = line + " " + lines[i + 1] if i + 1 < len(lines) else line
-        if _ATTRIBUTION.match(line) or (
-            line.lstrip().lower().startswith(("on ", "am ", "le ")) and _ATTRIBUTION.match(joined)
-        ):
+        if attribution and (_ATTRIBUTION.match(line) or (
+            line.lstrip().lower().startswith(("on ", "am ", "le "))
+            and _ATTRIBUTION.match(line + " " + lines[i + 1] if i + 1 < len(lines) else line)
+        )):
             break
-        if _SEPARATORS.match(line):
+        if separator and _SEPARATORS.match(line):
             break
-        if _HEADER_LINE.match(line) and any(
+        if header and _HEADER_LINE.match(line) and any(
             _HEADER_FOLLOW.match(nxt) for nxt in lines[i + 1 : i + 4]
         ):
             break

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from functools import cache
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .errors import AmendsError
@@ -12,8 +14,13 @@ from .store import Store
 
 _NAME = re.compile(r"^[\w .'-]{1,64}$")
 MIN_PASSWORD = 10
-# Checked against when a name is unknown, so a login takes as long either way.
-_DUMMY_HASH = generate_password_hash("amends-timing-equaliser", method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when a name is unknown, so a login takes as long either way (made on
+    first use: an scrypt hash costs more than starting any command that never logs anyone in)."""
+    return generate_password_hash("amends-timing-equaliser", method="scrypt")
 
 
 class UserError(AmendsError):
@@ -53,7 +60,7 @@ def change_password(store: Store, name: str, password: str, now: datetime) -> No
 def authenticate(store: Store, name: str, password: str) -> dict | None:
     user = store.user(name.strip())
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user["password_hash"], password) else None
 
