@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from scipy.stats import spearmanr
@@ -38,7 +38,9 @@ def _severity_rank(value) -> int | None:
     return None
 
 
-def evaluate_records(classifier, records: Iterable[dict], thresholds: Thresholds) -> Evaluation:
+def evaluate_records(classifier, records: Iterable[dict], thresholds: Thresholds,
+                     progress: Callable[[int], None] | None = None) -> Evaluation:
+    """``progress`` is told how many records are classified so far, after each chunk."""
     truth: dict[str, list] = {"complaint": [], "severity": [], "category": []}
     results = []
     chunk: list[dict] = []
@@ -46,6 +48,8 @@ def evaluate_records(classifier, records: Iterable[dict], thresholds: Thresholds
     def flush() -> None:
         results.extend(classifier.classify_many([record_text(r) for r in chunk], thresholds))
         chunk.clear()
+        if progress:
+            progress(len(results))
 
     for record in records:
         if "complaint" not in record:

@@ -222,9 +222,11 @@ def evaluate(ctx: Context, data: str, plot: str | None) -> None:
     classifier = load_classifier(ctx.config)
     thresholds = thresholds_of(ctx.config, ctx.store)
     try:
+        records = list(read_jsonl([Path(data)]))
         with _progress() as progress:
-            progress.add_task("evaluating", total=None)
-            evaluation = evaluate_records(classifier, read_jsonl([Path(data)]), thresholds)
+            task = progress.add_task("classifying", total=len(records))
+            evaluation = evaluate_records(classifier, records, thresholds,
+                                          lambda done: progress.update(task, completed=done))
     except FileNotFoundError:
         raise AmendsError(f"no such data file: {data}") from None
     except ValueError as exc:
