@@ -42,7 +42,7 @@ test-deps: system-deps
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install -q -e '.[test]'  # setuptools' notes on editable installs are not for users
 	touch $@
 
 clean:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from .parse import ParsedMessage
 from .store import Store, iso
 
 _PREFIX = re.compile(
@@ -26,14 +26,14 @@ def normalize_subject(subject: str) -> str:
 
 
 def assign_conversation(
-    store: Store, msg: ParsedMessage, at: datetime, window_days: int, customer: str | None = None
+    store: Store, thread_ids: Sequence[str], subject: str, customer: str | None, at: datetime, window_days: int
 ) -> int:
-    """Join the conversation a message answers, else the customer's recent one on the same
-    subject, else start one. Call inside the transaction that saves the message."""
+    """Join the conversation a message answers (``thread_ids``, the closest first), else the
+    customer's recent one on the same subject, else start one. Call inside the transaction that
+    saves the message."""
     when = iso(at)
-    customer = customer if customer is not None else msg.from_addr
-    conversation = store.conversation_of(msg.thread_ids())
-    subject_key = normalize_subject(msg.subject)
+    conversation = store.conversation_of(thread_ids)
+    subject_key = normalize_subject(subject)
     if conversation is None and customer and subject_key:
         since = iso(at - timedelta(days=window_days))
         conversation = store.conversation_by_subject(customer, subject_key, since)

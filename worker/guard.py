@@ -58,6 +58,11 @@ def automated_reason(
         return "sent from our own address"
     if _ROBOT_SUBJECTS.match(msg.subject):
         return f"auto-reply subject ({msg.subject[:40]!r})"
-    if sender_limit_per_hour and recent_from_sender >= sender_limit_per_hour:
-        return f"more than {sender_limit_per_hour} messages from {sender} in an hour"
+    return rate_reason(sender, recent_from_sender, sender_limit_per_hour)
+
+
+def rate_reason(sender: str, recent: int, limit: int) -> str | None:
+    """A person does not write ``limit`` mails an hour; a misconfigured robot does."""
+    if limit and recent >= limit:
+        return f"more than {limit} messages from {sender} in an hour"
     return None

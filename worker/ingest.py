@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 
 from .config import Config
 from .conversations import assign_conversation
-from .guard import automated_reason
-from .parse import ParsedMessage
-from .parsing import Work, parse_all
+from .guard import rate_reason
+from .parsing import Ready, Rules, Work, parse_all
 from .store import Store, iso
 
 log = logging.getLogger(__name__)
@@ -34,32 +33,6 @@ class IngestCounts:
         self.ids.extend(other.ids)
 
 
-def _received(meta: dict, parsed: ParsedMessage, now: datetime) -> datetime:
-    if parsed.date is not None:
-        return parsed.date
-    if meta.get("internal_date"):
-        return datetime.fromisoformat(meta["internal_date"])
-    return now
-
-
-def _fields(parsed: ParsedMessage, received: datetime) -> dict:
-    return {
-        "from_addr": parsed.from_addr,
-        "from_name": parsed.from_name,
-        "reply_to": parsed.reply_to,
-        "to_addrs": list(parsed.to),
-        "cc_addrs": list(parsed.cc),
-        "subject": parsed.subject,
-        "date": iso(received),
-        "in_reply_to": parsed.in_reply_to,
-        "refs": list(parsed.references),
-        "text": parsed.text,
-        "new_text": parsed.new_text,
-        "signature": parsed.signature,
-        "attachments": [a.__dict__ for a in parsed.attachments],
-    }
-
-
 def to_parse(store: Store, ids: list[int], raws: dict[int, bytes] | None = None) -> Work:
     """The messages among ``ids`` still waiting, with their bytes: just fetched, or read back."""
     raws = raws or {}
@@ -67,38 +40,32 @@ def to_parse(store: Store, ids: list[int], raws: dict[int, bytes] | None = None)
             for meta in store.messages_meta(ids) if meta["state"] == "new"]
 
 
-def save_all(store: Store, config: Config, work: Work, results: list[ParsedMessage | str], now: datetime) -> IngestCounts:
-    """Save parsed messages in one transaction: guard, thread, record; quarantine the rest."""
+def save_all(store: Store, config: Config, work: Work, results: list[Ready | str], now: datetime) -> IngestCounts:
+    """Save parsed messages in one transaction: the sender-rate guard, the thread, the record;
+    quarantine the rest."""
     counts = IngestCounts()
     limit = config.guard.sender_limit_per_hour
-    own = config.own_addresses
     with store.transaction():
-        for (meta, _), parsed in zip(work, results):
+        for (meta, _), result in zip(work, results):
             pk = meta["id"]
-            if isinstance(parsed, str):
-                store.quarantine(pk, parsed)
-                log.warning("message %s quarantined: %s", pk, parsed)
+            if isinstance(result, str):
+                store.quarantine(pk, result)
+                log.warning("message %s quarantined: %s", pk, result)
                 counts.quarantined += 1
                 continue
-            received = _received(meta, parsed, now)
-            recent = 0
-            if parsed.from_addr and limit:
-                since = iso(received - timedelta(hours=1))
-                recent = store.count_from_sender(parsed.from_addr, since, pk, limit)
-            reason = automated_reason(parsed, own, recent, limit)
-            conversation = assign_conversation(
-                store, parsed, received, config.threading.subject_window_days
-            )
-            store.save_parsed(
-                pk,
-                dict(_fields(parsed, received), automated=reason, conversation_id=conversation),
-                now,
-            )
+            sender = result.fields["from_addr"]
+            reason = result.reason
+            if reason is None and sender and limit:
+                since = iso(result.received - timedelta(hours=1))
+                reason = rate_reason(sender, store.count_from_sender(sender, since, pk, limit), limit)
+            conversation = assign_conversation(store, result.thread_ids, result.fields["subject"], sender,
+                                               result.received, config.threading.subject_window_days)
+            store.save_parsed(pk, dict(result.fields, automated=reason, conversation_id=conversation), now)
             counts.parsed += 1
             counts.ids.append(pk)
             if reason:
                 counts.automated += 1
-                log.info("message %s from %s is automated: %s", pk, parsed.from_addr, reason)
+                log.info("message %s from %s is automated: %s", pk, sender, reason)
     return counts
 
 
@@ -111,8 +78,7 @@ def process_messages(store: Store, config: Config, ids: list[int], now: datetime
     just fetched (the same as stored), so they need not be read back.
     """
     work = to_parse(store, ids, raws)
-    return save_all(store, config, work, parse_all(work, config.imap.max_message_bytes,
-                                                   config.imap.parse_budget_seconds), now)
+    return save_all(store, config, work, parse_all(work, Rules.of(config), now), now)
 
 
 def process_pending(store: Store, config: Config, now: datetime) -> IngestCounts:

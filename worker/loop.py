@@ -27,7 +27,7 @@ from .errors import MailboxError, ModelError
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
 from .ingest import IngestCounts, process_pending, save_all, to_parse
-from .parsing import ParsePool, parse_all
+from .parsing import ParsePool, Rules, Work, parse_all
 from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
 from .outbox import Sender, SendSummary
 from .parse import sniff_message_id
@@ -125,8 +125,8 @@ class Worker:
         uids = self.inbox.new_uids(after)
         if self.progress:
             self.progress(folder, 0, len(uids))
-        workers = min(4, os.cpu_count() or 1)
-        pool = ParsePool(workers) if len(uids) >= PARALLEL_FROM and workers > 1 else None
+        workers = min(4, (os.cpu_count() or 1) - 1)  # this process keeps a core: it saves, and parses too
+        pool = ParsePool(workers) if len(uids) >= PARALLEL_FROM and workers >= 1 else None
         try:
             batches, raws = self._intake(folder, uidvalidity, uids, now, summary)  # the pool starts meanwhile
             self._ingest(folder, batches, raws, now, summary, pool)
@@ -169,33 +169,34 @@ class Worker:
     def _ingest(self, folder: str, batches: list[list[int]], raws: dict[int, bytes], now: datetime,
                 summary: PollSummary, pool: ParsePool | None) -> None:
         """Parse and save what a pass stored, in order. With a ``pool``, batches go to the parse
-        processes a few ahead, and this process saves each as it comes back."""
-        imap = self.config.imap
-        limit, budget = imap.max_message_bytes, imap.parse_budget_seconds
-        ahead = 2 * (pool.workers if pool else 0)
+        processes a few ahead, and this process saves each as it comes back; it parses one batch
+        in ``workers + 2`` itself, which keeps every core busy (measured: parse processes on
+        every core left it too little CPU to save)."""
+        rules = Rules.of(self.config)
+        ahead = 8 * (pool.workers if pool else 0)
+        own_share = pool.workers + 2 if pool else 1
         waiting: deque = deque()
         total, done, sent = sum(map(len, batches)), 0, 0
         while done < total:
             while sent < len(batches) and len(waiting) <= ahead:
                 work = to_parse(self.store, batches[sent], raws)
-                waiting.append((len(batches[sent]), work, pool.submit(work, limit, budget) if pool else None))
+                parse_here = pool is None or sent % own_share == own_share - 1
+                waiting.append((len(batches[sent]), work, None if parse_here else pool.submit(work, rules, now)))
                 sent += 1
             size, work, future = waiting.popleft()
-            summary.ingest.add(self._save_parsed(work, future, now))
+            summary.ingest.add(self._save_parsed(work, future, rules, now))
             done += size
             if self.progress:
                 self.progress(f"{folder}: parsing", done, total)
 
-    def _save_parsed(self, work, future, now: datetime) -> IngestCounts:
-        imap = self.config.imap
+    def _save_parsed(self, work: Work, future, rules: Rules, now: datetime) -> IngestCounts:
         if future is None:
-            return save_all(self.store, self.config, work, parse_all(work, imap.max_message_bytes,
-                                                                     imap.parse_budget_seconds), now)
+            return save_all(self.store, self.config, work, parse_all(work, rules, now), now)
         try:
             results = future.result()
         except BrokenProcessPool:
             log.warning("a parse process died on a batch of %d messages; parsing them here instead", len(work))
-            results = parse_all(work, imap.max_message_bytes, imap.parse_budget_seconds)
+            results = parse_all(work, rules, now)
         return save_all(self.store, self.config, work, results, now)
 
     def poll(self, now: datetime) -> PollSummary:

@@ -172,21 +172,16 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         """
         new: list[tuple[int, Fetched]] = []
         with self.transaction():
-            for fetched, mid in batch:
-                located = self._exec(
-                    "SELECT 1 FROM locations WHERE folder = ? AND uidvalidity = ? AND uid = ?",
-                    [folder, uidvalidity, fetched.uid],
-                ).fetchone()
-                if located:
-                    continue
-                key = message_key(fetched.raw, mid)
-                row = self._exec(
-                    "SELECT id FROM messages WHERE message_key = ?", [key]
-                ).fetchone()
-                if row:
-                    pk = row[0]
-                else:
-                    cursor = self._exec(
+            located = self._known(
+                "SELECT uid, 1 FROM locations WHERE folder = ? AND uidvalidity = ? AND uid IN ({})",
+                [folder, uidvalidity], [fetched.uid for fetched, _ in batch])
+            todo = [(fetched, mid, message_key(fetched.raw, mid)) for fetched, mid in batch if fetched.uid not in located]
+            known = self._known("SELECT message_key, id FROM messages WHERE message_key IN ({})", [],
+                                [key for _, _, key in todo])
+            for fetched, mid, key in todo:
+                pk = known.get(key)
+                if pk is None:
+                    pk = known[key] = self._exec(
                         "INSERT INTO messages (message_key, message_id, sha256, size, folder, uid,"
                         " internal_date, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [
@@ -199,20 +194,24 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                             iso(fetched.internal_date),
                             iso(now),
                         ],
-                    )
-                    pk = cursor.lastrowid
+                    ).lastrowid
                     self._exec("INSERT INTO raw_messages VALUES (?, ?)", [pk, fetched.raw])
                     new.append((pk, fetched))
-                self._exec(
-                    "INSERT INTO locations VALUES (?, ?, ?, ?)",
-                    [folder, uidvalidity, fetched.uid, pk],
-                )
+                self._exec("INSERT INTO locations VALUES (?, ?, ?, ?)", [folder, uidvalidity, fetched.uid, pk])
             if batch:
                 self.db.execute(
                     "UPDATE mailboxes SET last_uid = max(last_uid, ?) WHERE folder = ?",
                     [max(f.uid for f, _ in batch), folder],
                 )
         return new
+
+    def _known(self, sql: str, fixed: list, values: list) -> dict:
+        """``{first column: second}`` of ``sql`` for ``values`` in its ``IN ({})``, a chunk at a time."""
+        found: dict = {}
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            found.update(self._exec(sql.format(",".join("?" * len(chunk))), [*fixed, *chunk]).fetchall())
+        return found
 
     def pending_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM messages WHERE state = 'new' ORDER BY id")]

@@ -8,7 +8,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-import sqlite_utils
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # iso() is used where sqlite-utils is not wanted: in parse processes
+    import sqlite_utils
 
 
 def iso(dt: datetime | None) -> str | None:
