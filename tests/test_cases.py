@@ -123,3 +123,19 @@ def test_history_shows_what_was_sent_and_why_the_follow_up_was_cancelled(mailbox
     assert any(e.startswith("follow up scheduled for") for e in history)
     assert any(e.startswith("follow up cancelled: the customer wrote again") for e in history), history
     assert any(e.startswith("customer replied: back in the queue") for e in history)
+
+
+def test_drafts_show_says_why_a_draft_is_held(mailbox, make_config, store, smtp_sink, tmp_path):
+    from click.testing import CliRunner
+
+    from worker.cli import main
+
+    config, worker = desk(mailbox, make_config, store, smtp_sink, tmp_path)
+    intake(mailbox, worker, store, config, [(mail("h1", "Helen <helen@law.example>", "Data breach",
+                                                  "You showed my orders to a stranger. My solicitor will write.", 1,
+                                                  now=MONDAY_0642), (True, "critical", "privacy"))], MONDAY_0642)
+    (draft,) = store.drafts()
+    shown = CliRunner().invoke(main, ["--config", config.path, "drafts", "show", str(draft["id"])])
+    assert shown.exit_code == 0, shown.output
+    assert "Held for the role: legal" in shown.output and "legal threat ('solicitor')" in shown.output
+    assert "{deadline} becomes the promised time" in shown.output

@@ -48,7 +48,7 @@ def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
 def test_apology_and_extra_scale_with_severity():
     low, critical = draft_for("gmail_complaint_delivery.eml", "low"), draft_for("gmail_complaint_delivery.eml", "critical")
     assert "small thank-you" in low and "truly sorry" in critical
-    assert "call from our operations manager within 2 hours" in critical
+    assert "personal call from our operations manager" in critical  # when: the promised time says
 
 
 def test_remedies_come_from_config():

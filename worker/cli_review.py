@@ -14,6 +14,7 @@ from .outbox import Sender
 from .review import approve, carried_edits, edits_diff, get_draft, reject
 from .store import utcnow
 from .errors import AmendsError
+from .language import name as language_name
 from .users import (add_user, change_password, check_new_user, check_password, find_user, remove_user, set_admin,
                     set_email, set_role)
 
@@ -54,16 +55,21 @@ def drafts_list(ctx: Context, state: str | None, as_json: bool) -> None:
 def drafts_show(ctx: Context, draft_id: int) -> None:
     """One draft: what it answers, its text, and any edits."""
     draft = get_draft(ctx.store, draft_id)
-    for label, key in [("State", "state"), ("To", "to_addr"), ("Subject", "subject"), ("Severity", "severity"),
-                       ("Category", "category"), ("Decided by", "decided_by"), ("Rejected because", "reject_reason"),
-                       ("Error", "error")]:
+    for label, key in [("State", "state"), ("Kind", "kind"), ("To", "to_addr"), ("Subject", "subject"),
+                       ("Severity", "severity"), ("Category", "category"), ("Held for the role", "hold_role"),
+                       ("Decided by", "decided_by"), ("Rejected because", "reject_reason"), ("Error", "error")]:
         if draft.get(key):
             console.print(f"[bold]{label}:[/] {shown(draft[key])}", markup=True, highlight=False)
+    if draft["customer_language"] and draft["customer_language"] != draft["language"]:
+        console.print(f"[bold]Language:[/] the customer wrote in {language_name(draft['customer_language'])}; "
+                      f"this draft is in {language_name(draft['language'])}", highlight=False)
+    for rule in (json.loads(draft["stakes"])["rules"] if draft["stakes"] else []):
+        console.print(f"[bold]High stakes:[/] {shown(rule)}", highlight=False)
     if draft["survey_id"]:
         survey = ctx.store.survey(draft["survey_id"])
         console.print(f"[bold]Reopened:[/] the customer scored {survey['score']} of 5"
                       + (f": {shown(survey['comment'])}" if survey["comment"] else ""), highlight=False)
-    console.rule("reply")
+    console.rule("reply ({deadline} becomes the promised time when approved)" if "{deadline}" in draft["body"] else "reply")
     console.print(printable(draft["body"]), markup=False, highlight=False)
     for title, diff in (("your edits", edits_diff(draft)), ("edits on the draft this replaced", carried_edits(ctx.store, draft))):
         if diff:
@@ -283,7 +289,6 @@ def jobs_run_due(ctx: Context, now_text: str | None) -> None:
     """Schedule what needs scheduling, run what is due at NOW, and send the resulting mail."""
     from datetime import datetime, timezone
 
-    from .errors import AmendsError
     from .jobs import JobRunner, schedule
 
     try:
@@ -308,7 +313,6 @@ def report(ctx: Context, since: str | None, png_dir: str | None) -> None:
     """What goes wrong most, how fast and how well we put it right."""
     from datetime import datetime, timezone
 
-    from .errors import AmendsError
     from .report import Report, build_report, write_charts
 
     try:
