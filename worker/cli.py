@@ -24,7 +24,7 @@ from .clikit import Context, console, err_console, friendly, pass_ctx, print_row
 from .config import DEMO_PATH, ENV_VAR
 from .errors import AmendsError, NotFound
 from .ingest import process_messages
-from .loop import PollSummary, Worker
+from .loop import PollSummary, Worker, run_desk
 from .store import utcnow
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,7 +73,19 @@ def print_summary(summary: PollSummary) -> None:
     )
 
 
-def poll_with_progress(ctx: Context, now: datetime) -> PollSummary:
+def poll_with_progress(ctx: Context, now: datetime) -> list[tuple[str, PollSummary]]:
+    """One pass of every mailbox of the desk, one after the other."""
+    return [(box.name, _poll_one(ctx, ctx.config.for_mailbox(box.name), now)) for box in ctx.config.mailboxes]
+
+
+def print_summaries(results: list[tuple[str, PollSummary]]) -> None:
+    for name, summary in results:
+        if len(results) > 1:
+            console.print(f"Mailbox {name}:", markup=False)
+        print_summary(summary)
+
+
+def _poll_one(ctx: Context, config, now: datetime) -> PollSummary:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -83,7 +95,7 @@ def poll_with_progress(ctx: Context, now: datetime) -> PollSummary:
         transient=True,
         disable=not err_console.is_terminal,
     ) as progress:
-        worker = Worker(ctx.config, ctx.store, progress=_progress_callback(progress))
+        worker = Worker(config, ctx.store, progress=_progress_callback(progress))
         with worker.inbox:
             return worker.tick(now)
 
@@ -97,7 +109,7 @@ def poll(ctx: Context, once: bool) -> None:
 
     Safe to run at any time, also beside `amends run`: nothing is stored twice.
     """
-    print_summary(poll_with_progress(ctx, utcnow()))
+    print_summaries(poll_with_progress(ctx, utcnow()))
 
 
 @main.command()
@@ -106,7 +118,8 @@ def poll(ctx: Context, once: bool) -> None:
 def run(ctx: Context) -> None:
     """Run the worker until Ctrl-C or SIGTERM: IDLE (or poll), ingest, repeat.
 
-    Network and server errors are logged and followed by a reconnect with backoff.
+    Every mailbox of the config is served at once, each with its own connection. Network and
+    server errors are logged and followed by a reconnect with backoff, per mailbox.
     """
     stop = threading.Event()
 
@@ -116,11 +129,8 @@ def run(ctx: Context) -> None:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    worker = Worker(ctx.config, ctx.store)
-    logging.getLogger("amends").info(
-        "worker started on %s (folders: %s)", ctx.config.imap.host, ", ".join(ctx.config.imap.folders)
-    )
-    worker.run(stop)
+    ctx.store.schema_version()  # opening the store migrates it: once, before each mailbox opens its own
+    run_desk(ctx.config, stop)
 
 
 def _age(value: str | None, now: datetime) -> timedelta | None:
@@ -151,16 +161,17 @@ def status(ctx: Context) -> None:
     """
     now = utcnow()
     limit = timedelta(minutes=ctx.config.imap.stale_after_minutes)
-    boxes = {b["folder"]: b for b in ctx.store.mailboxes()}
-    table = Table("folder", "last successful check", "last UID", "last error")
+    cursors = {(b["mailbox"], b["folder"]): b for b in ctx.store.mailboxes()}
+    table = Table("mailbox", "folder", "last successful check", "last UID", "last error")
     stale = []
-    for folder in ctx.config.imap.folders:
-        box = boxes.get(folder, {})
-        age = _age(box.get("last_check_at"), now)
-        if age is None or age > limit:
-            stale.append(folder)
-        error = f"{box['last_error']} ({_human(_age(box['last_error_at'], now))})" if box.get("last_error") else ""
-        table.add_row(folder, _human(age), str(box.get("last_uid", "-")), error)
+    for mailbox in ctx.config.mailboxes:
+        for folder in mailbox.imap.folders:
+            box = cursors.get((mailbox.name, folder), {})
+            age = _age(box.get("last_check_at"), now)
+            if age is None or age > limit:
+                stale.append(f"{mailbox.name}/{folder}")
+            error = f"{box['last_error']} ({_human(_age(box['last_error_at'], now))})" if box.get("last_error") else ""
+            table.add_row(mailbox.name, folder, _human(age), str(box.get("last_uid", "-")), error)
     console.print(table)
     counts = ctx.store.counts()
     console.print(
@@ -171,7 +182,8 @@ def status(ctx: Context) -> None:
     if stale:
         click.echo(
             f"warning: not checked for over {ctx.config.imap.stale_after_minutes} min: "
-            f"{', '.join(stale)}. Is `amends run` running and can it reach {ctx.config.imap.host}?",
+            f"{', '.join(stale)}. Is `amends run` running, and can it reach "
+            f"{', '.join(sorted({m.imap.host for m in ctx.config.mailboxes}))}?",
             err=True,
         )
         sys.exit(1)
@@ -361,7 +373,7 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         count = demo_module.seed(config, server.password)
         console.print(f"Demo IMAP server on 127.0.0.1:{config.imap.port} with {count} messages; "
                       f"SMTP sink on 127.0.0.1:{config.smtp.port} writing to {config.data_dir / 'demo-mail'}.")
-        print_summary(poll_with_progress(ctx, utcnow()))
+        print_summaries(poll_with_progress(ctx, utcnow()))
         print_messages(ctx.store.messages(limit=50))
         pending = ctx.store.drafts(state="pending")
         console.print(f"{len(pending)} draft(s) waiting for review.")

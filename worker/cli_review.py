@@ -10,7 +10,7 @@ import click
 
 from .clikit import Context, console, friendly, pass_ctx, print_rows, printable, shown
 from .inbox import Inbox
-from .outbox import Sender
+from .outbox import Sender, SendSummary
 from .review import approve, carried_edits, edits_diff, get_draft, reject
 from .store import utcnow
 from .errors import AmendsError
@@ -107,11 +107,22 @@ def drafts_reject(ctx: Context, draft_id: int, by: str, reason: str) -> None:
 @pass_ctx
 @friendly
 def send(ctx: Context, once: bool) -> None:
-    """Send approved replies that are due, each exactly once, and exit."""
-    inbox = Inbox(ctx.config)
-    with inbox:
-        summary = Sender(ctx.config, ctx.store, inbox).send_due(utcnow())
+    """Send approved replies that are due, each exactly once, from each mailbox, and exit."""
+    summary = send_all(ctx, utcnow())
     console.print(f"Sent {summary.sent}, retrying {summary.retried}, failed {summary.failed}.")
+
+
+def send_all(ctx: Context, now) -> SendSummary:
+    """What is due in every mailbox, each from its own address (and filed in its own Sent)."""
+    total = SendSummary()
+    for box in ctx.config.mailboxes:
+        config = ctx.config.for_mailbox(box.name)
+        with Inbox(config) as inbox:
+            done = Sender(config, ctx.store, inbox).send_due(now)
+        total.sent, total.retried, total.failed = total.sent + done.sent, total.retried + done.retried, total.failed + done.failed
+        for kind, to in done.to.items():
+            total.to.setdefault(kind, []).extend(to)
+    return total
 
 
 @click.group()
@@ -298,8 +309,7 @@ def jobs_run_due(ctx: Context, now_text: str | None) -> None:
     now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     scheduled = schedule(ctx.store, ctx.config, now)
     done = JobRunner(ctx.config, ctx.store).run_due(now)
-    with Inbox(ctx.config) as inbox:
-        sent = Sender(ctx.config, ctx.store, inbox).send_due(now)
+    sent = send_all(ctx, now)
     console.print(f"Scheduled {scheduled.scheduled}, cancelled {scheduled.cancelled}, ran {done.done}, "
                   f"moved to business hours {done.moved}; sent {sent.sent}.")
 

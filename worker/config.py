@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .errors import ConfigError
 
 DEFAULT_PATH = "config/amends.toml"
+DEFAULT_MAILBOX = "default"  # the name of the one mailbox of a config without [[mailbox]]
 DEMO_PATH = "config/demo.toml"
 ENV_VAR = "AMENDS_CONFIG"
 
@@ -54,9 +55,13 @@ class ImapConfig:
     max_message_bytes: int = 25 * 1024 * 1024
     parse_budget_seconds: float = 10.0
     verify_certificates: bool = True
+    provider: str = "generic"  # gmail | microsoft365 | generic: fills in hosts, ports, folders, scopes
+    auth: str = "password"  # password | oauth2 (SASL XOAUTH2, for IMAP and SMTP alike)
 
     def validate(self, path: str) -> None:
         _choice(path, "imap.security", self.security, ("ssl", "starttls", "none"))
+        _choice(path, "imap.provider", self.provider, tuple(PRESETS))
+        _choice(path, "imap.auth", self.auth, ("password", "oauth2"))
         _range(path, "imap.parse_budget_seconds", self.parse_budget_seconds, 0.01, 600)
         _range(path, "imap.port", self.port, 1, 65535)
         _range(path, "imap.batch_size", self.batch_size, 1, 10_000)
@@ -67,6 +72,37 @@ class ImapConfig:
             raise ConfigError(path, "imap.username", "is required")
         if not self.folders:
             raise ConfigError(path, "imap.folders", "name at least one folder")
+
+
+# What a provider's mailboxes are like; anything set in the config wins.
+PRESETS: dict[str, dict[str, dict]] = {
+    "generic": {"imap": {}, "smtp": {}, "oauth": {}},
+    "gmail": {  # Gmail files what is sent through its SMTP in "[Gmail]/Sent Mail" itself
+        "imap": {"host": "imap.gmail.com", "port": 993, "security": "ssl", "sent_folder": "[Gmail]/Sent Mail"},
+        "smtp": {"host": "smtp.gmail.com", "port": 465, "security": "ssl", "provider_saves_sent": True},
+        "oauth": {"scopes": ["https://mail.google.com/"]},
+    },
+    "microsoft365": {  # so does Exchange Online, in "Sent Items"
+        "imap": {"host": "outlook.office365.com", "port": 993, "security": "ssl", "sent_folder": "Sent Items"},
+        "smtp": {"host": "smtp.office365.com", "port": 587, "security": "starttls", "provider_saves_sent": True},
+        "oauth": {"scopes": ["https://outlook.office.com/IMAP.AccessAsUser.All",  # msal adds offline_access
+                             "https://outlook.office.com/SMTP.Send"]},
+    },
+}
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    """How a mailbox signs in with OAuth2 (``imap.auth = "oauth2"``)."""
+
+    client_id: str = ""
+    client_secret_env: str = ""  # Gmail's desktop clients have one; Microsoft's public clients none
+    tenant: str = "organizations"  # Microsoft 365: your tenant id or domain, or "organizations"
+    authority: str = ""  # generic: the OpenID Connect issuer URL; Gmail/Microsoft: their own
+    token_url: str = ""  # Gmail only, to override Google's token endpoint
+    scopes: tuple[str, ...] = ()
+    key_env: str = "AMENDS_TOKEN_KEY"  # the Fernet key that encrypts stored sign-ins
+    ca_file: str = ""  # trust this CA for the provider's endpoints (a company proxy); "" = the system's
 
 
 @dataclass(frozen=True)
@@ -303,6 +339,20 @@ class LogConfig:
         _choice(path, "log.level", self.level.upper(), ("DEBUG", "INFO", "WARNING", "ERROR"))
 
 
+_MAILBOX_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    """One shared inbox of the desk: how to read it, how to answer from it, who signs."""
+
+    name: str
+    imap: ImapConfig
+    smtp: SmtpConfig
+    team_name: str
+    oauth: OAuthConfig = field(default_factory=OAuthConfig)
+
+
 @dataclass(frozen=True)
 class Config:
     path: str = DEFAULT_PATH
@@ -317,12 +367,30 @@ class Config:
     followup: FollowupConfig = field(default_factory=FollowupConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    oauth: OAuthConfig = field(default_factory=OAuthConfig)
+    mailbox: tuple[MailboxConfig, ...] = ()  # [[mailbox]] tables; none: [imap] and [smtp] are the one
+    mailbox_name: str = DEFAULT_MAILBOX  # which one this config's imap and smtp are
+
+    @property
+    def mailboxes(self) -> tuple[MailboxConfig, ...]:
+        return self.mailbox or (MailboxConfig(DEFAULT_MAILBOX, self.imap, self.smtp, self.drafts.team_name, self.oauth),)
+
+    def for_mailbox(self, name: str | None) -> "Config":
+        """This config as seen from one mailbox: its IMAP, its SMTP, its team name. A name no
+        longer in the config (a mailbox removed) falls back to the first mailbox."""
+        chosen = next((m for m in self.mailboxes if m.name == name), self.mailboxes[0])
+        if chosen.name == self.mailbox_name and chosen.imap is self.imap and chosen.smtp is self.smtp:
+            return self
+        return dataclasses.replace(self, imap=chosen.imap, smtp=chosen.smtp, oauth=chosen.oauth, mailbox_name=chosen.name,
+                                   drafts=dataclasses.replace(self.drafts, team_name=chosen.team_name))
 
     def imap_password(self) -> str:
         return _secret(self.path, "imap.password_env", self.imap.password_env)
 
     def smtp_password(self) -> str | None:
-        return _secret(self.path, "smtp.password_env", self.smtp.password_env) if self.smtp.username else None
+        if self.imap.auth == "oauth2" or not self.smtp.username:
+            return None
+        return _secret(self.path, "smtp.password_env", self.smtp.password_env)
 
     def secret_key(self) -> str:
         """Signs sessions and survey links: a short one can be guessed, and then forged."""
@@ -335,11 +403,12 @@ class Config:
 
     @property
     def own_addresses(self) -> frozenset[str]:
-        """Addresses that are us: mail from them is never answered."""
+        """Addresses that are us, in every mailbox of the desk: mail from them is never answered."""
         own = {a.lower() for a in self.guard.own_addresses}
-        if "@" in self.imap.username:
-            own.add(self.imap.username.lower())
-        own.add(self.smtp.from_address.lower())
+        for box in self.mailboxes:
+            if "@" in box.imap.username:
+                own.add(box.imap.username.lower())
+            own.add(box.smtp.from_address.lower())
         return frozenset(own)
 
     @property
@@ -396,7 +465,49 @@ def _section(path: str, name: str, cls: type, data: object) -> object:
 
 def sections() -> dict[str, type]:
     hints = typing.get_type_hints(Config)
-    return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name != "path"}
+    return {f.name: hints[f.name] for f in dataclasses.fields(Config) if f.name not in ("path", "mailbox", "mailbox_name")}
+
+
+def _mailboxes(path: str, data: object, imap: dict, smtp: dict, oauth: dict, team_name: str) -> tuple[MailboxConfig, ...]:
+    """[[mailbox]] tables: each a name, optional team_name, and [mailbox.imap] / [mailbox.smtp]
+    tables laid over the top-level [imap] and [smtp] (so shared settings are written once)."""
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ConfigError(path, "[[mailbox]]", "must be an array of tables ([[mailbox]] blocks)")
+    boxes: list[MailboxConfig] = []
+    for i, item in enumerate(data):
+        name = item.get("name")
+        where = f"mailbox[{i}]"
+        if not isinstance(name, str) or not _MAILBOX_NAME.fullmatch(name):
+            raise ConfigError(path, f"{where}.name", "is required: lower-case letters, digits, - or _ (e.g. \"support\")")
+        if any(box.name == name for box in boxes):
+            raise ConfigError(path, f"{where}.name", f"{name!r} names two mailboxes")
+        for key in item:
+            if key not in ("name", "team_name", "imap", "smtp", "oauth"):
+                raise ConfigError(path, f"{where}.{key}", "unknown key (known: imap, name, oauth, smtp, team_name)")
+        own_team = item.get("team_name", team_name)
+        if not isinstance(own_team, str):
+            raise ConfigError(path, f"{where}.team_name", f"expected str, got {type(own_team).__name__}")
+        box_imap, box_smtp, box_oauth = _account(
+            path, where, {**imap, **_table(path, f"{where}.imap", item.get("imap", {}))},
+            {**smtp, **_table(path, f"{where}.smtp", item.get("smtp", {}))},
+            {**oauth, **_table(path, f"{where}.oauth", item.get("oauth", {}))})
+        boxes.append(MailboxConfig(name, box_imap, box_smtp, own_team, box_oauth))
+    return tuple(boxes)
+
+
+def _account(path: str, where: str, imap: dict, smtp: dict, oauth: dict) -> tuple[ImapConfig, SmtpConfig, OAuthConfig]:
+    """One mailbox's IMAP, SMTP and OAuth settings, over its provider's preset."""
+    prefix = f"{where}." if where else ""
+    preset = PRESETS.get(imap.get("provider", "generic")) or {"imap": {}, "smtp": {}, "oauth": {}}
+    return (_section(path, f"{prefix}imap", ImapConfig, {**preset["imap"], **imap}),
+            _section(path, f"{prefix}smtp", SmtpConfig, {**preset["smtp"], **smtp}),
+            _section(path, f"{prefix}oauth", OAuthConfig, {**preset["oauth"], **oauth}))
+
+
+def _table(path: str, key: str, value: object) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(path, key, "must be a table")
+    return value
 
 
 def parse_config(text: str, path: str = "<string>") -> Config:
@@ -406,10 +517,24 @@ def parse_config(text: str, path: str = "<string>") -> Config:
         raise ConfigError(path, None, f"not valid TOML: {exc}") from None
     known = sections()
     values: dict[str, object] = {}
+    boxes = data.pop("mailbox", None)
     for name, section_data in data.items():
         if name not in known:
-            raise ConfigError(path, f"[{name}]", f"unknown section (known: {', '.join(known)})")
+            raise ConfigError(path, f"[{name}]", f"unknown section (known: {', '.join([*known, 'mailbox'])})")
+        if name in ("imap", "smtp", "oauth"):
+            _table(path, f"[{name}]", section_data)
+            continue  # one account's settings (or those each [[mailbox]] shares): read together below
         values[name] = _section(path, name, known[name], section_data)
+    imap, smtp, oauth = (data.get(name, {}) for name in ("imap", "smtp", "oauth"))
+    if boxes is None:
+        values["imap"], values["smtp"], values["oauth"] = _account(path, "", imap, smtp, oauth)
+    else:
+        values["mailbox"] = _mailboxes(path, boxes, {"username": "-"} | imap, smtp, oauth,
+                                       values["drafts"].team_name if "drafts" in values else DraftsConfig().team_name)
+        first = values["mailbox"][0] if values["mailbox"] else None
+        if first is None:
+            raise ConfigError(path, "[[mailbox]]", "name at least one mailbox, or leave [[mailbox]] out")
+        values["imap"], values["smtp"], values["oauth"], values["mailbox_name"] = first.imap, first.smtp, first.oauth, first.name
     for name, cls in known.items():
         if name not in values:
             values[name] = _section(path, name, cls, {})
@@ -437,6 +562,11 @@ def to_toml(config: Config) -> str:
         lines.append(f"\n[{name}]")
         section = getattr(config, name)
         lines.extend(f"{f.name} = {_toml_value(getattr(section, f.name))}" for f in dataclasses.fields(section))
+    for box in config.mailbox:
+        lines += ["\n[[mailbox]]", f"name = {_toml_value(box.name)}", f"team_name = {_toml_value(box.team_name)}"]
+        for part in ("imap", "smtp"):
+            section = getattr(box, part)
+            lines.append(f"{part} = " + _toml_value({f.name: getattr(section, f.name) for f in dataclasses.fields(section)}))
     return "\n".join(lines) + "\n"
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from .config import DEFAULT_MAILBOX
 from .store import Store, iso
 
 _PREFIX = re.compile(
@@ -26,18 +27,19 @@ def normalize_subject(subject: str) -> str:
 
 
 def assign_conversation(
-    store: Store, thread_ids: Sequence[str], subject: str, customer: str | None, at: datetime, window_days: int
+    store: Store, thread_ids: Sequence[str], subject: str, customer: str | None, at: datetime, window_days: int,
+    box: str = DEFAULT_MAILBOX,
 ) -> int:
     """Join the conversation a message answers (``thread_ids``, the closest first), else the
-    customer's recent one on the same subject, else start one. Call inside the transaction that
-    saves the message."""
+    customer's recent one on the same subject in the same mailbox, else start one there. Call
+    inside the transaction that saves the message."""
     when = iso(at)
     conversation = store.conversation_of(thread_ids)
     subject_key = normalize_subject(subject)
     if conversation is None and customer and subject_key:
         since = iso(at - timedelta(days=window_days))
-        conversation = store.conversation_by_subject(customer, subject_key, since)
+        conversation = store.conversation_by_subject(customer, subject_key, since, box)
     if conversation is None:
-        return store.new_conversation(customer, subject_key, when)
+        return store.new_conversation(customer, subject_key, when, box)
     store.touch_conversation(conversation, when)
     return conversation

@@ -59,7 +59,7 @@ def save_all(store: Store, config: Config, work: Work, results: list[Ready | str
                 since = iso(result.received - timedelta(hours=1))
                 reason = rate_reason(sender, store.count_from_sender(sender, since, pk, limit), limit)
             conversation = assign_conversation(store, result.thread_ids, result.fields["subject"], sender,
-                                               result.received, config.threading.subject_window_days)
+                                               result.received, config.threading.subject_window_days, meta["mailbox"])
             store.save_parsed(pk, dict(result.fields, automated=reason, conversation_id=conversation), now)
             counts.parsed += 1
             counts.ids.append(pk)

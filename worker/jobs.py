@@ -22,7 +22,7 @@ from .context import build_context
 from .drafts import Templates, render_reply, render_template, tidy_text
 from .hours import BusinessHours
 from .mime import build_reply, html_paragraphs, new_message_id, reply_references, reply_subject
-from .review import reopen
+from .review import box_config, reopen
 from .store import Store, iso
 from .surveys import LABELS, SCORES, make_token, parse_score
 
@@ -157,22 +157,24 @@ class JobRunner:
 
     def _customer_mail(self, job: dict, template: str, variables: dict, now: datetime) -> None:
         draft, customer, ours = self._reply_context(job)
+        config = box_config(self.store, self.config, job["conversation_id"])  # from the case's mailbox
         ctx = build_context(customer["subject"] or "", customer["new_text"] or "", customer["from_name"], customer["signature"] or "")
         env = self.templates.env(draft["language"])  # the customer's language, when the reply was in it
         body = tidy_text(render_template(env, template, {"customer": {"greeting_name": ctx.greeting_name},
                                                   "subject": reply_subject(customer["subject"] or "")[4:], **variables}))
-        signer = draft["decided_by"] or self.config.drafts.team_name
-        rendered = render_reply(env, self.config, body, signer, draft["subject"])
-        message_id = new_message_id(self.config.smtp.message_id_domain)
+        signer = draft["decided_by"] or config.drafts.team_name
+        rendered = render_reply(env, config, body, signer, draft["subject"])
+        message_id = new_message_id(config.smtp.message_id_domain)
         reply = build_reply(
-            to_name=draft["to_name"] or "", to_addr=draft["to_addr"], from_name=self.config.smtp.from_name,
-            from_addr=self.config.smtp.from_address, subject=draft["subject"], in_reply_to=ours["message_id"],
+            to_name=draft["to_name"] or "", to_addr=draft["to_addr"], from_name=config.smtp.from_name,
+            from_addr=config.smtp.from_address, subject=draft["subject"], in_reply_to=ours["message_id"],
             references=reply_references((customer.get("refs") or []) + [customer["message_id"]], ours["message_id"]),
             text=rendered.text, html=rendered.html, message_id=message_id, date=now)
         self.store.enqueue(kind=job["kind"], draft_id=None, conversation_id=job["conversation_id"],
-                           message_id=message_id, to_addr=draft["to_addr"], raw=reply.raw, now=now)
-        self.store.record_outbound(message_id=message_id, from_addr=self.config.smtp.from_address,
-                                   from_name=self.config.smtp.from_name, to_addr=draft["to_addr"],
+                           message_id=message_id, to_addr=draft["to_addr"], raw=reply.raw, now=now,
+                           box=config.mailbox_name)
+        self.store.record_outbound(message_id=message_id, from_addr=config.smtp.from_address,
+                                   from_name=config.smtp.from_name, to_addr=draft["to_addr"],
                                    subject=draft["subject"], text=rendered.text,
                                    conversation_id=job["conversation_id"], now=now)
 
@@ -193,15 +195,16 @@ class JobRunner:
         """Mail for the team; ``thread`` (recipient -> Message-ID) files it under an earlier one."""
         text = tidy_text(render_template(self.env, template, variables))
         html = render_template(self.env, "reply.html", {"paragraphs": html_paragraphs(text), "subject": subject})
-        for address in to or self.config.followup.leadership or (self.config.smtp.from_address,):
+        config = box_config(self.store, self.config, job["conversation_id"])
+        for address in to or config.followup.leadership or (config.smtp.from_address,):
             parent = (thread or {}).get(address)
-            message_id = new_message_id(self.config.smtp.message_id_domain)
-            reply = build_reply(to_name="", to_addr=address, from_name="Amends", from_addr=self.config.smtp.from_address,
+            message_id = new_message_id(config.smtp.message_id_domain)
+            reply = build_reply(to_name="", to_addr=address, from_name="Amends", from_addr=config.smtp.from_address,
                                 subject=reply_subject(subject) if parent else subject, in_reply_to=parent,
                                 references=[parent] if parent else [], text=text, html=html,
                                 message_id=message_id, date=now)
             self.store.enqueue(kind=job["kind"], draft_id=None, conversation_id=job["conversation_id"],
-                               message_id=message_id, to_addr=address, raw=reply.raw, now=now)
+                               message_id=message_id, to_addr=address, raw=reply.raw, now=now, box=config.mailbox_name)
 
     def _leadership_alert(self, job: dict, now: datetime) -> None:
         """One alert per case; a later message in the same case is an update in that thread."""

@@ -81,9 +81,14 @@ class Worker:
         inbox: Inbox | None = None,
         progress: Progress | None = None,
         classifier: "Classifier | None" = None,
+        desk_lock: threading.Lock | None = None,
     ) -> None:
         self.config = config
+        self.box = config.mailbox_name
         self.store = store
+        # The stages that are not one mailbox's (detect, draft, schedule, jobs) run in one
+        # mailbox's worker at a time when a desk has several.
+        self.desk_lock = desk_lock or threading.Lock()
         self.inbox = inbox or Inbox(config)
         self.progress = progress
         self._fixed_classifier = classifier
@@ -110,7 +115,7 @@ class Worker:
 
     def poll_folder(self, folder: str, now: datetime, summary: PollSummary) -> None:
         uidvalidity = self.inbox.select(folder)
-        box = self.store.mailbox(folder)
+        box = self.store.mailbox(folder, self.box)
         if box is None or box["uidvalidity"] != uidvalidity:
             if box is not None and box["uidvalidity"] is not None:
                 log.warning(
@@ -118,7 +123,7 @@ class Worker:
                     "(messages already stored are recognised by Message-ID)",
                     folder, box["uidvalidity"], uidvalidity,
                 )
-            self.store.reset_mailbox(folder, uidvalidity)
+            self.store.reset_mailbox(folder, uidvalidity, self.box)
             after = 0
         else:
             after = box["last_uid"]
@@ -133,7 +138,7 @@ class Worker:
         finally:
             if pool is not None:
                 pool.close()
-        self.store.record_check(folder, now)
+        self.store.record_check(folder, now, box=self.box)
 
     def _intake(self, folder: str, uidvalidity: int, uids: list[int], now: datetime,
                 summary: PollSummary) -> tuple[list[list[int]], dict[int, bytes]]:
@@ -147,7 +152,7 @@ class Worker:
         kept = done = 0
         for batch in self.inbox.batches(uids, imap.batch_size, imap.max_message_bytes):
             pairs = [(fetched, sniff_message_id(fetched.raw)) for fetched in batch]
-            new = self.store.store_batch(folder, uidvalidity, pairs, now)
+            new = self.store.store_batch(folder, uidvalidity, pairs, now, self.box)
             summary.fetched += len(batch)
             summary.new += len(new)
             summary.duplicates += len(batch) - len(new)
@@ -214,13 +219,15 @@ class Worker:
     def tick(self, now: datetime) -> PollSummary:
         """One pass of every stage: listen, detect, draft, send what people approved."""
         summary = self.poll(now)
-        record_survey_replies(self.store, self.config, now, summary.ingest.ids)
-        summary.classified = self.detect(now)
-        summary.drafts = draft_pending(self.store, self.config, now)
-        summary.jobs = schedule(self.store, self.config, now)
-        summary.jobs.done = self.jobs.run_due(now).done
-        summary.sending = self.sender.send_due(now)
-        summary.jobs.scheduled += schedule(self.store, self.config, now).scheduled  # for replies just sent
+        with self.desk_lock:
+            record_survey_replies(self.store, self.config, now, summary.ingest.ids)
+            summary.classified = self.detect(now)
+            summary.drafts = draft_pending(self.store, self.config, now)
+            summary.jobs = schedule(self.store, self.config, now)
+            summary.jobs.done = self.jobs.run_due(now).done
+        summary.sending = self.sender.send_due(now)  # this mailbox's outbox, from its address
+        with self.desk_lock:
+            summary.jobs.scheduled += schedule(self.store, self.config, now).scheduled  # for replies just sent
         return summary
 
     # -- forever --------------------------------------------------------------------------
@@ -229,7 +236,7 @@ class Worker:
         message = f"{type(exc).__name__}: {exc}"
         for folder in self.config.imap.folders:
             try:
-                self.store.record_check(folder, utcnow(), error=message)
+                self.store.record_check(folder, utcnow(), error=message, box=self.box)
             except Exception:
                 log.exception("could not record the error")
 
@@ -273,7 +280,7 @@ class Worker:
                 # IDLE watches one folder; with several, the others are polled on each wake.
                 failpoint("before-idle-select")
                 self.inbox.select(folders[0])
-                box = self.store.mailbox(folders[0])
+                box = self.store.mailbox(folders[0], self.box)
                 if box and self.inbox.new_uids(box["last_uid"]):
                     continue  # mail came in during the tick: IDLE would not announce it
                 wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
@@ -282,10 +289,38 @@ class Worker:
                 self.inbox.wait(wait, stop, wake)
             except (*TRANSIENT, MailboxError) as exc:
                 delay = backoff.next()
-                log.warning("IMAP trouble (%s: %s); reconnecting in %.1f s", type(exc).__name__, exc, delay)
+                log.warning("%s: IMAP trouble (%s: %s); reconnecting in %.1f s", self.box, type(exc).__name__, exc, delay)
                 self._record_error(exc)
                 self.inbox.close()
                 connected = False
                 stop.wait(delay)
         self.inbox.close()
-        log.info("worker stopped")
+        log.info("worker stopped (mailbox %s)", self.box)
+
+
+def run_desk(config: Config, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
+    """Every mailbox of the desk, each in a thread with its own IMAP connection (IDLE on each)
+    and its own SQLite connection. A mailbox that fails (sign-in, network) retries on its own
+    backoff; the others go on."""
+    lock = threading.Lock()
+    threads = []
+    for box in config.mailboxes:
+        box_config = config.for_mailbox(box.name)
+
+        def serve(box_config: Config = box_config) -> None:
+            store = Store.open(box_config.store.path)
+            try:
+                Worker(box_config, store, desk_lock=lock).run(stop, clock)
+            except Exception:  # a bug in one mailbox's loop must not take the others down
+                log.exception("the worker for mailbox %s stopped on an error", box_config.mailbox_name)
+            finally:
+                store.close()
+
+        thread = threading.Thread(target=serve, name=f"mailbox-{box.name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+        log.info("mailbox %s: %s on %s (folders: %s)", box.name, box.imap.username, box.imap.host,
+                 ", ".join(box.imap.folders))
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.5)

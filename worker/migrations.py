@@ -339,4 +339,42 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX outbox_draft ON outbox (draft_id);
         """,
     ),
+    (
+        11,
+        "several mailboxes in one desk: cursors, locations, messages, conversations and outbox rows name theirs",
+        """
+        CREATE TABLE cursors (
+            mailbox TEXT NOT NULL DEFAULT 'default',
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER,
+            last_uid INTEGER NOT NULL DEFAULT 0,
+            last_check_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT,
+            PRIMARY KEY (mailbox, folder)
+        );
+        INSERT INTO cursors (mailbox, folder, uidvalidity, last_uid, last_check_at, last_error, last_error_at)
+            SELECT 'default', folder, uidvalidity, last_uid, last_check_at, last_error, last_error_at FROM mailboxes;
+        DROP TABLE mailboxes;
+        ALTER TABLE cursors RENAME TO mailboxes;
+
+        CREATE TABLE places (
+            mailbox TEXT NOT NULL DEFAULT 'default',
+            folder TEXT NOT NULL,
+            uidvalidity INTEGER NOT NULL,
+            uid INTEGER NOT NULL,
+            message_pk INTEGER NOT NULL REFERENCES messages (id),
+            PRIMARY KEY (mailbox, folder, uidvalidity, uid)
+        );
+        INSERT INTO places (mailbox, folder, uidvalidity, uid, message_pk)
+            SELECT 'default', folder, uidvalidity, uid, message_pk FROM locations;
+        DROP TABLE locations;
+        ALTER TABLE places RENAME TO locations;
+        CREATE INDEX locations_message ON locations (message_pk);
+
+        ALTER TABLE messages ADD COLUMN mailbox TEXT NOT NULL DEFAULT 'default';
+        ALTER TABLE conversations ADD COLUMN mailbox TEXT NOT NULL DEFAULT 'default';
+        ALTER TABLE outbox ADD COLUMN mailbox TEXT NOT NULL DEFAULT 'default';
+        """,
+    ),
 ]

@@ -244,7 +244,7 @@ class Sender:
         """
         summary = SendSummary()
         lease = timedelta(seconds=max(300, 10 * self.config.smtp.timeout_seconds))
-        for due in self.store.outbox_due(now):
+        for due in self.store.outbox_due(now, self.config.mailbox_name):
             with claimed(self.store, "outbox", due["id"], now, lease) as ours:
                 row = self.store.outbox_row(due["id"]) if ours else None  # read again: sent meanwhile?
                 if row is not None and _still_due(row, now):

@@ -247,8 +247,15 @@ def promise(config: Config, severity: str | None, now: datetime, language: str) 
     return hours, due, business.phrase(due, now, language)
 
 
+def box_config(store: Store, config: Config, conversation_id: int | None) -> Config:
+    """The config as seen from the mailbox a case belongs to: replies go out from there."""
+    case = store.conversation(conversation_id) if conversation_id else None
+    return config.for_mailbox(case["mailbox"] if case else None)
+
+
 def _build(store: Store, config: Config, templates: Templates, draft: dict, text: str, signer: str, now: datetime,
            message_id: str):
+    """``config`` is the case's mailbox's (``box_config``)."""
     message = store.message(draft["message_pk"])
     rendered = render_reply(templates.env(draft["language"]), config, text, signer, draft["subject"])
     try:
@@ -274,6 +281,7 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     """
     templates = templates or Templates.load(config.drafts.templates_dir)
     draft = get_draft(store, draft_id)
+    config = box_config(store, config, draft["conversation_id"])
     if draft["state"] not in ("pending", "failed"):
         raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending or failed draft can be approved")
     if draft["hold_role"] and draft["hold_role"] not in roles_of(store, by):
@@ -297,7 +305,8 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
                            updated_at=iso(now), **({"edited_by": by} if final_body != draft["body"] else {}))
         outbox_id = store.enqueue(kind="reply", draft_id=draft_id, conversation_id=draft["conversation_id"],
                                   message_id=reply.message_id, to_addr=draft["to_addr"], raw=reply.raw, now=now,
-                                  promise_hours=hours if promised else None, promise_text=phrase if promised else None)
+                                  promise_hours=hours if promised else None, promise_text=phrase if promised else None,
+                                  box=config.mailbox_name)
         # Our reply joins the conversation, so the customer's answer threads back to it.
         outbound = store.record_outbound(message_id=reply.message_id, from_addr=config.smtp.from_address,
                                          from_name=config.smtp.from_name, to_addr=draft["to_addr"],
@@ -322,6 +331,7 @@ def refresh_promise(store: Store, config: Config, outbox: dict, now: datetime,
     if outbox["kind"] != "reply" or not outbox["promise_hours"] or outbox["state"] != "queued":
         return outbox
     draft = store.draft(outbox["draft_id"])
+    config = box_config(store, config, draft["conversation_id"])
     _, due, phrase = promise(config, draft["severity"], now, draft["language"])
     if phrase == outbox["promise_text"] and due > now:
         return outbox

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .config import DEFAULT_MAILBOX
 from .errors import NotFound
 from .migrations import MIGRATIONS
 from .store_base import StoreBase, iso, to_json, utcnow
@@ -125,34 +126,35 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     # -- mailboxes and the UID cursor ------------------------------------------------------
 
-    def mailbox(self, folder: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM mailboxes WHERE folder = ?", [folder]))
+    def mailbox(self, folder: str, box: str = DEFAULT_MAILBOX) -> dict | None:
+        """The UID cursor of one folder of one mailbox."""
+        rows = list(self.db.query("SELECT * FROM mailboxes WHERE mailbox = ? AND folder = ?", [box, folder]))
         return rows[0] if rows else None
 
     def mailboxes(self) -> list[dict]:
-        return list(self.db.query("SELECT * FROM mailboxes ORDER BY folder"))
+        return list(self.db.query("SELECT * FROM mailboxes ORDER BY mailbox, folder"))
 
-    def reset_mailbox(self, folder: str, uidvalidity: int) -> None:
+    def reset_mailbox(self, folder: str, uidvalidity: int, box: str = DEFAULT_MAILBOX) -> None:
         """A new UIDVALIDITY makes every old UID meaningless: start the cursor again."""
         with self.transaction():
             self.db.execute(
-                "INSERT INTO mailboxes (folder, uidvalidity, last_uid) VALUES (?, ?, 0) "
-                "ON CONFLICT (folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0",
-                [folder, uidvalidity],
+                "INSERT INTO mailboxes (mailbox, folder, uidvalidity, last_uid) VALUES (?, ?, ?, 0) "
+                "ON CONFLICT (mailbox, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0",
+                [box, folder, uidvalidity],
             )
 
-    def record_check(self, folder: str, now: datetime, error: str | None = None) -> None:
+    def record_check(self, folder: str, now: datetime, error: str | None = None, box: str = DEFAULT_MAILBOX) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO mailboxes (folder) VALUES (?)", [folder])
+            self.db.execute("INSERT OR IGNORE INTO mailboxes (mailbox, folder) VALUES (?, ?)", [box, folder])
             if error is None:
                 self.db.execute(
-                    "UPDATE mailboxes SET last_check_at = ?, last_error = NULL WHERE folder = ?",
-                    [iso(now), folder],
+                    "UPDATE mailboxes SET last_check_at = ?, last_error = NULL WHERE mailbox = ? AND folder = ?",
+                    [iso(now), box, folder],
                 )
             else:
                 self.db.execute(
-                    "UPDATE mailboxes SET last_error = ?, last_error_at = ? WHERE folder = ?",
-                    [error, iso(now), folder],
+                    "UPDATE mailboxes SET last_error = ?, last_error_at = ? WHERE mailbox = ? AND folder = ?",
+                    [error, iso(now), box, folder],
                 )
 
     # -- raw intake ---------------------------------------------------------------------------
@@ -163,6 +165,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         uidvalidity: int,
         batch: Sequence[tuple[Fetched, str | None]],
         now: datetime,
+        box: str = DEFAULT_MAILBOX,
     ) -> list[tuple[int, Fetched]]:
         """Keep the raw bytes of a fetched batch and advance the cursor, in one transaction.
 
@@ -173,8 +176,8 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         new: list[tuple[int, Fetched]] = []
         with self.transaction():
             located = self._known(
-                "SELECT uid, 1 FROM locations WHERE folder = ? AND uidvalidity = ? AND uid IN ({})",
-                [folder, uidvalidity], [fetched.uid for fetched, _ in batch])
+                "SELECT uid, 1 FROM locations WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid IN ({})",
+                [box, folder, uidvalidity], [fetched.uid for fetched, _ in batch])
             todo = [(fetched, mid, message_key(fetched.raw, mid)) for fetched, mid in batch if fetched.uid not in located]
             known = self._known("SELECT message_key, id FROM messages WHERE message_key IN ({})", [],
                                 [key for _, _, key in todo])
@@ -183,7 +186,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                 if pk is None:
                     pk = known[key] = self._exec(
                         "INSERT INTO messages (message_key, message_id, sha256, size, folder, uid,"
-                        " internal_date, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        " internal_date, fetched_at, mailbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [
                             key,
                             mid,
@@ -193,15 +196,17 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                             fetched.uid,
                             iso(fetched.internal_date),
                             iso(now),
+                            box,
                         ],
                     ).lastrowid
                     self._exec("INSERT INTO raw_messages VALUES (?, ?)", [pk, fetched.raw])
                     new.append((pk, fetched))
-                self._exec("INSERT INTO locations VALUES (?, ?, ?, ?)", [folder, uidvalidity, fetched.uid, pk])
+                self._exec("INSERT INTO locations (mailbox, folder, uidvalidity, uid, message_pk) VALUES (?, ?, ?, ?, ?)",
+                           [box, folder, uidvalidity, fetched.uid, pk])
             if batch:
                 self.db.execute(
-                    "UPDATE mailboxes SET last_uid = max(last_uid, ?) WHERE folder = ?",
-                    [max(f.uid for f, _ in batch), folder],
+                    "UPDATE mailboxes SET last_uid = max(last_uid, ?) WHERE mailbox = ? AND folder = ?",
+                    [max(f.uid for f, _ in batch), box, folder],
                 )
         return new
 
@@ -228,7 +233,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             found.update((row["id"], row) for row in self.db.query(
-                "SELECT id, size, internal_date, fetched_at, state FROM messages "
+                "SELECT id, size, internal_date, fetched_at, state, mailbox FROM messages "
                 f"WHERE id IN ({','.join('?' * len(chunk))})", chunk))
         return [found[pk] for pk in ids if pk in found]
 
@@ -267,19 +272,20 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                 return row[0]
         return None
 
-    def conversation_by_subject(self, customer: str, subject_key: str, since: str) -> int | None:
+    def conversation_by_subject(self, customer: str, subject_key: str, since: str, box: str = DEFAULT_MAILBOX) -> int | None:
         row = self._exec(
             "SELECT id FROM conversations WHERE customer = ? AND subject_key = ? "
-            "AND last_message_at >= ? ORDER BY last_message_at DESC LIMIT 1",
-            [customer, subject_key, since],
+            "AND last_message_at >= ? AND mailbox = ? ORDER BY last_message_at DESC LIMIT 1",
+            [customer, subject_key, since, box],
         ).fetchone()
         return row[0] if row else None
 
-    def new_conversation(self, customer: str | None, subject_key: str, at: str) -> int:
+    def new_conversation(self, customer: str | None, subject_key: str, at: str, box: str = DEFAULT_MAILBOX) -> int:
+        """A conversation belongs to the mailbox the customer wrote to: the reply goes out from it."""
         cursor = self._exec(
-            "INSERT INTO conversations (customer, subject_key, started_at, last_message_at) "
-            "VALUES (?, ?, ?, ?)",
-            [customer, subject_key, at, at],
+            "INSERT INTO conversations (customer, subject_key, started_at, last_message_at, mailbox) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [customer, subject_key, at, at, box],
         )
         return cursor.lastrowid
 
@@ -433,7 +439,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                 row[key] = json.loads(row[key])
         row["locations"] = list(
             self.db.query(
-                "SELECT folder, uidvalidity, uid FROM locations WHERE message_pk = ?", [pk]
+                "SELECT mailbox, folder, uidvalidity, uid FROM locations WHERE message_pk = ?", [pk]
             )
         )
         return row

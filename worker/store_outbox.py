@@ -4,27 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .config import DEFAULT_MAILBOX
 from .store_base import StoreBase, iso
 
 
 class OutboxQueries(StoreBase):
     def enqueue(self, *, kind: str, draft_id: int | None, conversation_id: int | None, message_id: str,
                 to_addr: str, raw: bytes, now: datetime, promise_hours: float | None = None,
-                promise_text: str | None = None) -> int:
-        """Call inside the transaction that also records why the message is sent."""
+                promise_text: str | None = None, box: str = DEFAULT_MAILBOX) -> int:
+        """Call inside the transaction that also records why the message is sent. ``box`` is the
+        mailbox it goes out from: that mailbox's worker sends it."""
         return self._exec(
             "INSERT INTO outbox (kind, draft_id, conversation_id, message_id, to_addr, raw, next_attempt_at, created_at, "
-            "promise_hours, promise_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [kind, draft_id, conversation_id, message_id, to_addr, raw, iso(now), iso(now), promise_hours, promise_text],
+            "promise_hours, promise_text, mailbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [kind, draft_id, conversation_id, message_id, to_addr, raw, iso(now), iso(now), promise_hours, promise_text, box],
         ).lastrowid
 
-    def outbox_due(self, now: datetime) -> list[dict]:
-        """Unsent mail whose time has come, and sent mail not yet filed in the Sent folder."""
+    def outbox_due(self, now: datetime, box: str = DEFAULT_MAILBOX) -> list[dict]:
+        """One mailbox's unsent mail whose time has come, and sent mail not yet filed in Sent."""
         columns = "id, kind, draft_id, conversation_id, message_id, to_addr, state, stage, attempts, filed_at"
         return list(self.db.query(  # two indexed halves: an OR would read the whole outbox
-            f"SELECT {columns} FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_at <= ? "
+            f"SELECT {columns} FROM outbox WHERE state IN ('queued', 'sending') AND next_attempt_at <= ? AND mailbox = ? "
             f"UNION ALL SELECT {columns} FROM outbox INDEXED BY outbox_unfiled WHERE state = 'sent' AND filed_at IS NULL "
-            "ORDER BY id", [iso(now)]))
+            "AND mailbox = ? ORDER BY id", [iso(now), box, box]))
 
     def outbox_raw(self, outbox_id: int) -> bytes:
         return self._exec("SELECT raw FROM outbox WHERE id = ?", [outbox_id]).fetchone()[0]

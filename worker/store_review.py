@@ -193,16 +193,17 @@ class ReviewQueries(StoreBase):
         return rows[0] if rows else None
 
     def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
-               owner: str | None = None, limit: int = 200) -> list[dict]:
+               owner: str | None = None, box: str | None = None, limit: int = 200) -> list[dict]:
         """The queue, with each case's owner and since when the customer has been waiting
         (their first message after our last reply; a Date header later than arrival counts as
         the arrival). Reopened conversations first, then worst, then oldest."""
         clause, params = self._where(**{"d.state": state or None, "d.severity": severity or None,
-                                        "d.category": category or None, "v.owner": owner or None})
+                                        "d.category": category or None, "v.owner": owner or None,
+                                        "v.mailbox": box or None})
         return list(self.db.query(
             "SELECT d.id, d.conversation_id, d.message_pk, d.survey_id, d.to_addr, d.to_name, d.subject, d.severity, "
             "d.category, d.state, d.kind, d.hold_role, d.customer_language, d.language, d.created_at, d.updated_at, "
-            "d.decided_by, d.error, v.owner, "
+            "d.decided_by, d.error, v.owner, v.mailbox, "
             "(SELECT min(min(coalesce(m.date, m.fetched_at), m.fetched_at)) FROM messages m "
             " WHERE m.conversation_id = d.conversation_id AND m.direction = 'in' AND m.automated IS NULL "
             " AND m.id > coalesce((SELECT max(o.id) FROM messages o WHERE o.conversation_id = d.conversation_id "

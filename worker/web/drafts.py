@@ -55,14 +55,18 @@ def queue():
     severity = request.args.get("severity") or None
     category = request.args.get("category") or None
     owner = request.args.get("owner") or None
-    if state not in STATES or (severity and severity not in SEVERITIES) or (category and category not in CATEGORIES):
+    mailbox = request.args.get("mailbox") or None
+    boxes = [box.name for box in config().mailboxes]
+    if state not in STATES or (severity and severity not in SEVERITIES) or (category and category not in CATEGORIES) \
+            or (mailbox and mailbox not in boxes):
         abort(400)
     s = store()
     who = g.user["name"] if owner == "me" else owner
+    filters = {"severity": severity, "category": category, "owner": who, "box": mailbox}
     if state == "open":
-        rows = [r for st in OPEN for r in s.drafts(state=st, severity=severity, category=category, owner=who)]
+        rows = [r for st in OPEN for r in s.drafts(state=st, **filters)]
     else:
-        rows = s.drafts(state=state, severity=severity, category=category, owner=who)
+        rows = s.drafts(state=state, **filters)
     now = utcnow()
     _due(rows, now)
     rows.sort(key=lambda r: (r["survey_id"] is None, not r["overdue"],
@@ -72,7 +76,8 @@ def queue():
     for p in promises:
         p["overdue"] = datetime.fromisoformat(p["due_at"]) <= now
     return render_template("queue.html", rows=rows, counts=s.draft_counts(), state=state, severity=severity,
-                           category=category, owner=owner, severities=SEVERITIES, categories=CATEGORIES, states=STATES,
+                           category=category, owner=owner, mailbox=mailbox, mailboxes=boxes,
+                           severities=SEVERITIES, categories=CATEGORIES, states=STATES,
                            promises=promises, language_name=language_name)
 
 
