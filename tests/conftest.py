@@ -50,8 +50,21 @@ def crlf(raw: bytes) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def oauth_provider(tmp_path_factory):
+    """An OAuth2 provider on 127.0.0.1 (``tests/oauth_provider.py``): sign-ins, refreshes, and
+    the token checks of the IMAP and SMTP servers."""
+    from .oauth_provider import start
+
+    provider, servers = start(tmp_path_factory.mktemp("oauth"))
+    yield provider
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def dovecot(oauth_provider) -> Iterator[Dovecot]:
     server = Dovecot.create()
+    server.introspection_url = oauth_provider.introspection_url  # XOAUTH2 logins, beside passwords
     server.start()
     yield server
     server.remove()
@@ -261,11 +274,11 @@ def classifier(model_dir):
 
 
 @pytest.fixture
-def smtp_sink(tmp_path):
+def smtp_sink(tmp_path, oauth_provider):
     from worker.dovecot import free_port
     from worker.smtp_sink import SmtpSink
 
-    sink = SmtpSink(free_port(), directory=tmp_path / "sent-mail").start()
+    sink = SmtpSink(free_port(), directory=tmp_path / "sent-mail", check_token=oauth_provider.check).start()
     yield sink
     sink.stop()
 
@@ -349,3 +362,39 @@ def login(page, site: dict, name: str = "Tom Baker", password: str = PASSWORD) -
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("button[type=submit]")
+
+
+def desk_toml(support: Mailbox, billing: Mailbox, sink, tmp_path: Path, billing_imap: str = "", shared: str = "") -> str:
+    """A desk of two mailboxes on the session's Dovecot: "support" and "billing" (with
+    ``billing_imap`` added to its imap table, and ``shared`` TOML at the top level)."""
+    return f"""{shared}
+[imap]
+host = "127.0.0.1"
+port = {support.port}
+security = "none"
+password_env = "{PASSWORD_ENV}"
+reconnect_max_seconds = 1
+
+[smtp]
+host = "127.0.0.1"
+port = {sink.port}
+security = "none"
+message_id_domain = "desk.example.com"
+
+[store]
+path = "{tmp_path / 'desk.db'}"
+
+[classifier]
+model_dir = "{tmp_path / 'no-model'}"
+
+[[mailbox]]
+name = "support"
+imap = {{ username = "{support.user}" }}
+smtp = {{ from_address = "{support.user}", from_name = "Support" }}
+
+[[mailbox]]
+name = "billing"
+team_name = "The billing team"
+imap = {{ username = "{billing.user}"{billing_imap} }}
+smtp = {{ from_address = "{billing.user}", from_name = "Billing" }}
+"""

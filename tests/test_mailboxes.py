@@ -19,43 +19,9 @@ from worker.migrations import MIGRATIONS
 from worker.review import approve, draft_pending
 from worker.store import Store
 
-from .conftest import PASSWORD_ENV, Mailbox, label, mail
+from .conftest import Mailbox, desk_toml, label, mail
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
-
-
-def desk_toml(support: Mailbox, billing: Mailbox, sink, tmp_path) -> str:
-    return f"""
-[imap]
-host = "127.0.0.1"
-port = {support.port}
-security = "none"
-password_env = "{PASSWORD_ENV}"
-reconnect_max_seconds = 1
-
-[smtp]
-host = "127.0.0.1"
-port = {sink.port}
-security = "none"
-message_id_domain = "desk.example.com"
-
-[store]
-path = "{tmp_path / 'desk.db'}"
-
-[classifier]
-model_dir = "{tmp_path / 'no-model'}"
-
-[[mailbox]]
-name = "support"
-imap = {{ username = "{support.user}" }}
-smtp = {{ from_address = "{support.user}", from_name = "Support" }}
-
-[[mailbox]]
-name = "billing"
-team_name = "The billing team"
-imap = {{ username = "{billing.user}" }}
-smtp = {{ from_address = "{billing.user}", from_name = "Billing" }}
-"""
 
 
 @pytest.fixture

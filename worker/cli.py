@@ -162,6 +162,7 @@ def status(ctx: Context) -> None:
     now = utcnow()
     limit = timedelta(minutes=ctx.config.imap.stale_after_minutes)
     cursors = {(b["mailbox"], b["folder"]): b for b in ctx.store.mailboxes()}
+    sign_ins = {t["mailbox"]: t for t in ctx.store.tokens()}
     table = Table("mailbox", "folder", "last successful check", "last UID", "last error")
     stale = []
     for mailbox in ctx.config.mailboxes:
@@ -173,6 +174,14 @@ def status(ctx: Context) -> None:
             error = f"{box['last_error']} ({_human(_age(box['last_error_at'], now))})" if box.get("last_error") else ""
             table.add_row(mailbox.name, folder, _human(age), str(box.get("last_uid", "-")), error)
     console.print(table)
+    for mailbox in ctx.config.mailboxes:
+        if mailbox.imap.auth == "oauth2":
+            token = sign_ins.get(mailbox.name)
+            if token is None or token["state"] != "ok":
+                stale.append(f"{mailbox.name} (needs sign-in)")
+                why = token["error"] if token else "never signed in"
+                console.print(f"Mailbox {mailbox.name} needs sign-in ({why}): run `amends auth login {mailbox.name}`",
+                              markup=False)
     counts = ctx.store.counts()
     console.print(
         f"Messages: {counts.get('parsed', 0)} parsed, {counts.get('new', 0)} waiting, "
@@ -187,6 +196,45 @@ def status(ctx: Context) -> None:
             err=True,
         )
         sys.exit(1)
+
+
+# -- signing mailboxes in ----------------------------------------------------------------------
+
+
+@main.group()
+def auth() -> None:
+    """Sign mailboxes in with OAuth2 (Gmail, Microsoft 365), and make the key that guards it."""
+
+
+@auth.command("login")
+@click.argument("mailbox", required=False)
+@pass_ctx
+@friendly
+def auth_login(ctx: Context, mailbox: str | None) -> None:
+    """Sign MAILBOX in (the only one when there is one): follow the link it prints, approve,
+    and the worker can read and send as that account. Run it again when a sign-in expires."""
+    from .oauth import sign_in
+
+    names = [box.name for box in ctx.config.mailboxes]
+    name = mailbox or (names[0] if len(names) == 1 else None)
+    if name not in names:
+        raise AmendsError(f"name the mailbox to sign in: one of {', '.join(names)}")
+    config = ctx.config.for_mailbox(name)
+    if config.imap.auth != "oauth2":
+        raise AmendsError(f'mailbox {name} signs in with a password; set auth = "oauth2" for it in {config.path}')
+    sign_in(ctx.store, config, click.echo, utcnow())  # plain: a URL and a code must never wrap
+    click.echo(f"Mailbox {name} is signed in as {config.imap.username}; `amends run` uses it from now on.")
+
+
+@auth.command("key")
+def auth_key() -> None:
+    """Print a new key for AMENDS_TOKEN_KEY, which encrypts the stored sign-ins."""
+    from .oauth import new_key
+
+    click.echo(new_key())
+    click.echo("Keep it in the environment of `amends run` and `amends auth login`, e.g.\n"
+               "  export AMENDS_TOKEN_KEY='<the line above>'\n"
+               "Without it the stored sign-ins cannot be read: a new key means signing in again.", err=True)
 
 
 # -- messages and quarantine -----------------------------------------------------------------

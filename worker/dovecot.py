@@ -29,7 +29,8 @@ listen = 127.0.0.1
 protocols = imap
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
+auth_failure_delay = 0 secs
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
@@ -39,8 +40,9 @@ mail_location = maildir:{run}/mail/%u
 mail_uid = {uid}
 mail_gid = {gid}
 imap_idle_notify_interval = 1 secs
-passdb {{
+{oauth_passdb}passdb {{
   driver = static
+  mechanisms = plain login
   args = password={password}
 }}
 userdb {{
@@ -126,6 +128,9 @@ class Dovecot:
     password: str = "amends-test"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # With an OAuth2 introspection URL, XOAUTH2 logins are checked there (the way a provider's
+    # IMAP server checks a bearer token); passwords keep working beside them.
+    introspection_url: str | None = None
 
     @classmethod
     def create(cls, parent: str | None = None) -> "Dovecot":
@@ -150,11 +155,19 @@ class Dovecot:
 
     def start(self, timeout: float = 10.0) -> None:
         who = _Identity.here()
+        oauth_passdb = ""
+        if self.introspection_url:
+            settings = self.run_dir / "oauth2.conf.ext"
+            settings.write_text(f"introspection_mode = post\nintrospection_url = {self.introspection_url}\n"
+                                "force_introspection = yes\nusername_attribute = username\n"
+                                "active_attribute = active\nactive_value = true\n")
+            oauth_passdb = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {settings}\n}}\n"
         self.config_path.write_text(
             CONFIG_TEMPLATE.format(
                 run=self.run_dir, port=self.port, uid=who.uid, gid=who.gid, password=self.password,
                 login_user=who.login_user, internal_user=who.internal_user, internal_group=who.internal_group,
-                chroot=who.chroot,
+                chroot=who.chroot, oauth_passdb=oauth_passdb,
+                oauth_mechanisms=" xoauth2 oauthbearer" if self.introspection_url else "",
             )
         )
         self.process = subprocess.Popen(

@@ -6,6 +6,8 @@ Amends cannot set ``\\Seen`` or change anything in the team's mailbox even by mi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import logging
 import socket
 import ssl
@@ -18,6 +20,9 @@ import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from .config import Config
+
+if TYPE_CHECKING:
+    from .oauth import Tokens
 from .errors import MailboxError
 from .store import Fetched
 
@@ -32,8 +37,10 @@ TRANSIENT = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
 
 
 class Inbox:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, tokens: "Tokens | None" = None) -> None:
+        """``tokens``: the mailbox's OAuth2 access tokens, when it signs in with ``auth = "oauth2"``."""
         self.config = config
+        self.tokens = tokens
         self.client: imapclient.IMAPClient | None = None
         self.folder: str | None = None
 
@@ -59,12 +66,20 @@ class Inbox:
         try:
             if imap.security == "starttls":
                 client.starttls(context)
-            client.login(imap.username, self.config.imap_password())
+            if imap.auth == "oauth2":
+                if self.tokens is None:
+                    raise MailboxError(f"mailbox {self.config.mailbox_name} signs in with OAuth2 but has no tokens")
+                client.oauth2_login(imap.username, self.tokens.access_token())
+            else:
+                client.login(imap.username, self.config.imap_password())
         except LoginError as exc:
             client.shutdown()
+            how = ("its OAuth2 token (sign in again with `amends auth login "
+                   f"{self.config.mailbox_name}` if this goes on)" if imap.auth == "oauth2"
+                   else f"the password in ${imap.password_env}")
             raise MailboxError(
                 f"IMAP login as {imap.username} at {imap.host}:{imap.port} was refused ({exc}); "
-                f"check imap.username and the password in ${imap.password_env}"
+                f"check imap.username and {how}"
             ) from None
         except BaseException:
             client.shutdown()

@@ -29,6 +29,7 @@ from .inbox import TRANSIENT, Inbox
 from .ingest import IngestCounts, process_pending, save_all, to_parse
 from .parsing import ParsePool, Rules, Work, parse_all
 from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
+from .oauth import SignInNeeded, Tokens
 from .outbox import Sender, SendSummary
 from .parse import sniff_message_id
 from .review import DraftCounts, draft_pending
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 RAW_CACHE_BYTES = 64 * 1024 * 1024  # fetched bytes kept in memory (or handed to parsing), per folder pass
+SIGN_IN_CHECK_SECONDS = 60
 PARALLEL_FROM = 1_000  # messages in one pass: from here, parse processes pay for their start-up
 
 
@@ -86,10 +88,11 @@ class Worker:
         self.config = config
         self.box = config.mailbox_name
         self.store = store
+        self.tokens = Tokens(config, store) if config.imap.auth == "oauth2" else None
         # The stages that are not one mailbox's (detect, draft, schedule, jobs) run in one
         # mailbox's worker at a time when a desk has several.
         self.desk_lock = desk_lock or threading.Lock()
-        self.inbox = inbox or Inbox(config)
+        self.inbox = inbox or Inbox(config, self.tokens)
         self.progress = progress
         self._fixed_classifier = classifier
         self._active_model = ActiveModel(config)
@@ -259,6 +262,15 @@ class Worker:
 
         return wake
 
+    def _wait_for_sign_in(self, stop: threading.Event) -> None:
+        """Until someone signs the mailbox in again (`amends auth login`): checked each minute."""
+        before = self.store.token(self.box)
+        while not stop.wait(SIGN_IN_CHECK_SECONDS):
+            now = self.store.token(self.box)
+            if now and now["state"] == "ok" and (before is None or now["updated_at"] != before["updated_at"]):
+                log.info("mailbox %s is signed in again", self.box)
+                return
+
     def run(self, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
         imap = self.config.imap
         backoff = Backoff(imap.reconnect_max_seconds)
@@ -266,6 +278,11 @@ class Worker:
         connected = False
         while not stop.is_set():
             try:
+                if connected and self.tokens is not None and self.tokens.stale():
+                    # Providers end a session when its token expires: sign in again before that.
+                    log.info("mailbox %s: signing in again with a fresh token", self.box)
+                    self.inbox.close()
+                    connected = False
                 if not connected:
                     self.inbox.connect()
                     connected = True
@@ -286,7 +303,14 @@ class Worker:
                 wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
                 if not self.inbox.can_idle:
                     wait = imap.poll_seconds
+                if self.tokens is not None:
+                    wait = max(1.0, min(wait, self.tokens.expires_in - self.tokens.margin + 0.5))
                 self.inbox.wait(wait, stop, wake)
+            except SignInNeeded as exc:
+                self._record_error(exc)
+                self.inbox.close()
+                connected = False
+                self._wait_for_sign_in(stop)
             except (*TRANSIENT, MailboxError) as exc:
                 delay = backoff.next()
                 log.warning("%s: IMAP trouble (%s: %s); reconnecting in %.1f s", self.box, type(exc).__name__, exc, delay)

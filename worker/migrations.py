@@ -377,4 +377,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE outbox ADD COLUMN mailbox TEXT NOT NULL DEFAULT 'default';
         """,
     ),
+    (
+        12,
+        "OAuth2 sign-ins: a mailbox's refresh token, encrypted, and whether it still works",
+        """
+        CREATE TABLE oauth_tokens (
+            mailbox TEXT PRIMARY KEY,
+            refresh_token BLOB NOT NULL,
+            state TEXT NOT NULL DEFAULT 'ok',
+            error TEXT,
+            signed_in_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

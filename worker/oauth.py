@@ -12,7 +12,6 @@ The protocol is the libraries' (msal, google-auth): nothing here speaks HTTP by 
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 log = logging.getLogger(__name__)
-REFRESH_MARGIN = 300  # seconds: an access token this close to expiring is refreshed first
+REFRESH_MARGIN = 300  # seconds: an access token this close to expiring is refreshed first (at most a quarter of its life)
 
 
 class SignInNeeded(MailboxError):
@@ -194,7 +193,7 @@ def sign_in(store: "Store", config: Config, say: Callable[[str], None], now: dat
         raise MailboxError(f"sign-in of mailbox {config.mailbox_name} failed: {exc}") from None
     if not result.get("refresh_token"):
         raise MailboxError("the provider gave no refresh token: ask for offline access (scope offline_access)")
-    store.save_token(config.mailbox_name, encrypt(config, result["refresh_token"]), now)
+    store.save_token(config.mailbox_name, encrypt(config, result["refresh_token"]), now, signed_in=True)
     store.audit("amends", "signed in", "mailbox", None, {"mailbox": config.mailbox_name}, now)
 
 
@@ -208,15 +207,24 @@ class Tokens:
         self.clock = clock
         self._token: str | None = None
         self._expires = 0.0
+        self._lifetime = 3600.0
         self._lock = threading.Lock()
 
     @property
     def expires_in(self) -> float:
         return self._expires - self.clock()
 
+    @property
+    def margin(self) -> float:
+        """How long before expiry a token is replaced: five minutes, or a quarter of a short life."""
+        return min(REFRESH_MARGIN, self._lifetime / 4)
+
+    def stale(self) -> bool:
+        return self._token is None or self.expires_in < self.margin
+
     def access_token(self) -> str:
         with self._lock:
-            if self._token is None or self.expires_in < REFRESH_MARGIN:
+            if self.stale():
                 self._refresh()
             return self._token
 
@@ -238,8 +246,9 @@ class Tokens:
             self.store.save_token(box, encrypt(self.config, result["refresh_token"]),
                                   datetime.fromtimestamp(self.clock()).astimezone())
         self._token = result["access_token"]
-        self._expires = self.clock() + float(result.get("expires_in") or 3600)
-        log.info("mailbox %s: access token refreshed (valid %d min)", box, self.expires_in // 60)
+        self._lifetime = float(result.get("expires_in") or 3600)
+        self._expires = self.clock() + self._lifetime
+        log.info("mailbox %s: access token refreshed (valid %d s)", box, self.expires_in)
 
 
 def new_key() -> str:
@@ -251,7 +260,3 @@ def new_key() -> str:
 def smtp_auth_object(user: str, token: str) -> Callable[..., str]:
     """smtplib's ``auth()`` wants a callable answering the server's challenge."""
     return lambda challenge=None: xoauth2(user, token)
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()

@@ -23,6 +23,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
@@ -31,8 +32,12 @@ from .claims import claimed
 from .config import Config
 from .failpoints import failpoint
 from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
+from .oauth import smtp_auth_object
 from .review import refresh_promise
 from .store import Store, iso
+
+if TYPE_CHECKING:
+    from .oauth import Tokens
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ class SendSummary:
         return "sent " + "; ".join(parts)
 
 
-def smtp_connect(config: Config) -> smtplib.SMTP:
+def smtp_connect(config: Config, tokens: "Tokens | None" = None) -> smtplib.SMTP:
     smtp = config.smtp
     context = ssl.create_default_context()
     if not smtp.verify_certificates:
@@ -86,6 +91,11 @@ def smtp_connect(config: Config) -> smtplib.SMTP:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
         if smtp.security == "starttls":
             client.starttls(context=context)
+    if config.imap.auth == "oauth2" and tokens is not None:
+        user = smtp.username or config.imap.username
+        client.ehlo_or_helo_if_needed()
+        client.auth("XOAUTH2", smtp_auth_object(user, tokens.access_token()), initial_response_ok=True)
+        return client
     password = config.smtp_password()
     if smtp.username and password:
         client.login(smtp.username, password)
@@ -96,7 +106,7 @@ class Sender:
     """Sends what is due. ``smtp_factory`` and ``inbox`` are the edges; tests use real ones."""
 
     def __init__(self, config: Config, store: Store, inbox: Inbox | None = None,
-                 smtp_factory: Callable[[Config], smtplib.SMTP] = smtp_connect) -> None:
+                 smtp_factory: Callable[..., smtplib.SMTP] = smtp_connect) -> None:
         self.config = config
         self.store = store
         self.inbox = inbox
@@ -145,7 +155,7 @@ class Sender:
         raw = self.store.outbox_raw(row["id"])
         msg = message_from_bytes(raw, policy=SMTP_POLICY)
         sender = self.config.smtp.from_address
-        client = self.smtp_factory(self.config)
+        client = self.smtp_factory(self.config, self.inbox.tokens if self.inbox else None)
         try:
             client.ehlo_or_helo_if_needed()
             code, reply = client.mail(sender)

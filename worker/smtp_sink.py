@@ -9,8 +9,10 @@ test freeze the server between receiving a message and answering 250.
 
 from __future__ import annotations
 
-import threading
+import base64
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import default
@@ -39,6 +41,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    login: str | None = None  # who signed in with XOAUTH2 for it, if anyone
 
     @property
     def message(self):
@@ -54,12 +57,27 @@ class SinkHandler:
     hold: threading.Event | None = None  # when set by a test: wait for release before the 250
     release: threading.Event = field(default_factory=threading.Event)
     reply: str = "250 OK: queued"
+    check_token: Callable[[str, str], bool] | None = None  # (user, bearer token) -> valid?
+
+    async def auth_XOAUTH2(self, server, args):
+        """SASL XOAUTH2, as Gmail and Microsoft 365 take it: the token is checked by ``check_token``."""
+        from aiosmtpd.smtp import AuthResult
+
+        if self.check_token is None or len(args) < 2:
+            return AuthResult(success=False, handled=False)
+        try:
+            fields = dict(part.split("=", 1) for part in base64.b64decode(args[1]).decode().split("\x01") if "=" in part)
+        except (ValueError, UnicodeDecodeError):
+            return AuthResult(success=False, handled=False)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        return AuthResult(success=self.check_token(user, token), auth_data=user)
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         if not self.reply.startswith("250"):
             return self.reply
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
+        login = session.auth_data if getattr(session, "authenticated", False) else None
+        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, login))
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
             taken = [int(path.stem) for path in self.directory.glob("*.eml") if path.stem.isdigit()]
@@ -84,9 +102,10 @@ def _readable(raw: bytes) -> str:
 
 
 class SmtpSink:
-    def __init__(self, port: int, directory: Path | None = None, file_in_sent: SentFolder | None = None) -> None:
-        self.handler = SinkHandler(directory=directory, file_in_sent=file_in_sent)
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port)
+    def __init__(self, port: int, directory: Path | None = None, file_in_sent: SentFolder | None = None,
+                 check_token: Callable[[str, str], bool] | None = None) -> None:
+        self.handler = SinkHandler(directory=directory, file_in_sent=file_in_sent, check_token=check_token)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=port, auth_require_tls=False)
         self.port = port
 
     def start(self) -> "SmtpSink":

@@ -157,6 +157,30 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                     [error, iso(now), box, folder],
                 )
 
+    # -- OAuth2 sign-ins (the refresh token arrives encrypted: the store never sees it) ------------
+
+    def token(self, box: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM oauth_tokens WHERE mailbox = ?", [box]))
+        return rows[0] if rows else None
+
+    def tokens(self) -> list[dict]:
+        return list(self.db.query("SELECT mailbox, state, error, signed_in_at, updated_at FROM oauth_tokens"))
+
+    def save_token(self, box: str, encrypted: bytes, now: datetime, signed_in: bool = False) -> None:
+        """A new sign-in (``signed_in``), or a refresh token the provider rotated."""
+        with self.transaction():
+            self._exec(
+                "INSERT INTO oauth_tokens (mailbox, refresh_token, state, signed_in_at, updated_at) "
+                "VALUES (?, ?, 'ok', ?, ?) ON CONFLICT (mailbox) DO UPDATE SET refresh_token = excluded.refresh_token, "
+                "state = 'ok', error = NULL, updated_at = excluded.updated_at"
+                + (", signed_in_at = excluded.signed_in_at" if signed_in else ""),
+                [box, encrypted, iso(now), iso(now)])
+
+    def token_failed(self, box: str, error: str, now: datetime) -> None:
+        with self.transaction():
+            self._exec("UPDATE oauth_tokens SET state = 'needs_sign_in', error = ?, updated_at = ? WHERE mailbox = ?",
+                       [error, iso(now), box])
+
     # -- raw intake ---------------------------------------------------------------------------
 
     def store_batch(

@@ -75,7 +75,9 @@ def queue():
     promises = s.open_commitments(who)
     for p in promises:
         p["overdue"] = datetime.fromisoformat(p["due_at"]) <= now
+    signed_out = [t for t in s.tokens() if t["state"] != "ok" and t["mailbox"] in boxes]
     return render_template("queue.html", rows=rows, counts=s.draft_counts(), state=state, severity=severity,
+                           signed_out=signed_out,
                            category=category, owner=owner, mailbox=mailbox, mailboxes=boxes,
                            severities=SEVERITIES, categories=CATEGORIES, states=STATES,
                            promises=promises, language_name=language_name)
