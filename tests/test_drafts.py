@@ -8,7 +8,7 @@ import pytest
 
 from worker.config import parse_config
 from worker.context import build_context, complaint_sentence, first_name, references
-from worker.drafts import TemplateError, Templates, compose, environment, render_reply
+from worker.drafts import TemplateError, Templates, compose, render_reply
 from worker.stakes import Stakes
 from worker.mime import HeaderError, build_reply, reply_references, reply_subject
 from worker.parse import parse_message

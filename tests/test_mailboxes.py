@@ -5,8 +5,6 @@ import dataclasses
 import sqlite3
 import threading
 from datetime import datetime, timezone
-from email import message_from_bytes
-from email.policy import default
 
 import imapclient
 import pytest

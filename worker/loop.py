@@ -1,9 +1,11 @@
 """The worker: the one place that wires the stages together and talks to the clock.
 
-One ``tick(now)`` reads new mail from every folder and runs each message through the stages.
-``run`` calls ``tick`` forever, waits with IDLE between ticks (woken early when a person
-approves a reply or a job falls due), and survives the network: any connection error is
-logged and followed by a reconnect with exponential backoff.
+A ``Worker`` serves one mailbox. Its ``tick(now)`` reads new mail from the mailbox's folders,
+runs the desk's stages, and sends what the mailbox has to send. ``run`` calls ``tick`` forever,
+waits with IDLE between ticks (woken early when a person approves a reply or a job falls due),
+and survives the network: any connection error is logged and followed by a reconnect with
+exponential backoff; an expired sign-in waits for a person. ``run_desk`` runs one worker per
+mailbox, side by side.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ from .errors import MailboxError, ModelError
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
 from .ingest import IngestCounts, process_pending, save_all, to_parse
-from .parsing import ParsePool, Rules, Work, parse_all
 from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
 from .oauth import SignInNeeded, Tokens
 from .outbox import Sender, SendSummary
 from .parse import sniff_message_id
+from .parsing import ParsePool, Rules, Work, parse_all
 from .review import DraftCounts, draft_pending
 from .store import Store, utcnow
 
