@@ -555,18 +555,19 @@ def _toml_value(value: object) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
+def _values(section: object) -> dict:
+    return {f.name: getattr(section, f.name) for f in dataclasses.fields(section)}
+
+
 def to_toml(config: Config) -> str:
     """The whole config as TOML, every key written out: what a process really ran with."""
     lines = [f"# Written by Amends from {config.path}: the values in use, defaults included."]
     for name in sections():
         lines.append(f"\n[{name}]")
-        section = getattr(config, name)
-        lines.extend(f"{f.name} = {_toml_value(getattr(section, f.name))}" for f in dataclasses.fields(section))
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in _values(getattr(config, name)).items())
     for box in config.mailbox:
         lines += ["\n[[mailbox]]", f"name = {_toml_value(box.name)}", f"team_name = {_toml_value(box.team_name)}"]
-        for part in ("imap", "smtp"):
-            section = getattr(box, part)
-            lines.append(f"{part} = " + _toml_value({f.name: getattr(section, f.name) for f in dataclasses.fields(section)}))
+        lines.extend(f"{part} = {_toml_value(_values(getattr(box, part)))}" for part in ("imap", "smtp"))
     return "\n".join(lines) + "\n"
 
 

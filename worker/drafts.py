@@ -15,6 +15,8 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from classifiers.labels import CATEGORIES
+
 from .config import Config
 from .context import ReplyContext
 from .errors import AmendsError
@@ -22,8 +24,7 @@ from .mime import html_paragraphs
 from .stakes import Stakes
 
 DEFAULT_LANGUAGE = "en"
-CATEGORY_TEMPLATES = ("delivery", "billing", "defect", "outage", "staff", "account", "privacy", "other")
-REPLY_TEMPLATES = (*(f"{c}.txt.j2" for c in CATEGORY_TEMPLATES), "base.txt.j2", "legal.txt.j2", "replied.txt.j2",
+REPLY_TEMPLATES = (*(f"{c}.txt.j2" for c in CATEGORIES), "base.txt.j2", "legal.txt.j2", "replied.txt.j2",
                    "reopened.txt.j2", "safety.txt.j2", "signature.txt.j2")
 
 _REPLACEMENT_OFFER = re.compile(r"replacement|remplacement|ersatz", re.I)
@@ -165,8 +166,8 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
 
 
 def template_name(kind: str, category: str, stakes: Stakes) -> str:
-    if kind == "replied":
-        return "replied.txt.j2"
+    if kind in ("replied", "reopened"):
+        return f"{kind}.txt.j2"
     if "legal" in stakes:
         return "legal.txt.j2"
     return f"{category}.txt.j2" if category in CATEGORY_NOUNS else "other.txt.j2"
@@ -176,7 +177,7 @@ def compose(templates: Templates, config: Config, ctx: ReplyContext, severity: s
             customer_language: str | None = None, kind: str = "complaint", extra: dict | None = None) -> Composed:
     """The draft a reviewer sees (no signature yet, the deadline still a placeholder)."""
     language = templates.language_for(customer_language)
-    name = "reopened.txt.j2" if kind == "reopened" else template_name(kind, category, stakes)
+    name = template_name(kind, category, stakes)
     phrases = templates.phrases.get(language) if language != DEFAULT_LANGUAGE else None
     variables = draft_variables(config, ctx, severity, category, stakes, phrases) | (extra or {})
     body = tidy_text(render_template(templates.env(language), name, variables))

@@ -209,6 +209,7 @@ class Tokens:
         self._expires = 0.0
         self._lifetime = 3600.0
         self._lock = threading.Lock()
+        self._provider = None  # built on first refresh (msal asks the provider for its endpoints)
 
     @property
     def expires_in(self) -> float:
@@ -235,14 +236,16 @@ class Tokens:
             raise SignInNeeded(box, "never signed in")
         if row["state"] == "needs_sign_in":
             raise SignInNeeded(box, row["error"] or "the last refresh failed")
+        refresh_token = decrypt(self.config, row["refresh_token"])
+        self._provider = self._provider or provider(self.config)
         try:
-            result = provider(self.config).refresh(decrypt(self.config, row["refresh_token"]))
+            result = self._provider.refresh(refresh_token)
         except _Refused as exc:
             self.store.token_failed(box, str(exc), datetime.fromtimestamp(self.clock()).astimezone())
             log.error("mailbox %s needs sign-in: the provider refused to refresh its token (%s); "
                       "run `amends auth login %s`", box, exc, box)
             raise SignInNeeded(box, str(exc)) from None
-        if result.get("refresh_token") and result["refresh_token"] != decrypt(self.config, row["refresh_token"]):
+        if result.get("refresh_token") and result["refresh_token"] != refresh_token:
             self.store.save_token(box, encrypt(self.config, result["refresh_token"]),
                                   datetime.fromtimestamp(self.clock()).astimezone())
         self._token = result["access_token"]

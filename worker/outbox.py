@@ -23,10 +23,10 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
+from typing import TYPE_CHECKING
 
 from .claims import claimed
 from .config import Config

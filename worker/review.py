@@ -281,7 +281,8 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     """
     templates = templates or Templates.load(config.drafts.templates_dir)
     draft = get_draft(store, draft_id)
-    config = box_config(store, config, draft["conversation_id"])
+    case = store.conversation(draft["conversation_id"]) or {}
+    config = config.for_mailbox(case.get("mailbox"))  # the reply goes out from the case's mailbox
     if draft["state"] not in ("pending", "failed"):
         raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending or failed draft can be approved")
     if draft["hold_role"] and draft["hold_role"] not in roles_of(store, by):
@@ -314,7 +315,7 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
                                          conversation_id=draft["conversation_id"], now=now)
         store.keep_commitments(draft["conversation_id"], draft_id, now)
         if promised:
-            owner = (store.conversation(draft["conversation_id"]) or {}).get("owner") or by
+            owner = case.get("owner") or by
             store.add_commitment(draft["conversation_id"], draft_id, owner, phrase, due, now)
             warn = max(now, due - timedelta(minutes=config.drafts.warn_before_minutes))
             store.add_job("promise_warning", draft["conversation_id"], draft_id, outbound, warn, now)

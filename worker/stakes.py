@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from classifiers.rules import RULES
 
-KINDS = ("safety", "legal", "privacy")
+from .config import STAKES
+
+KINDS = STAKES  # the order a draft page lists them in
 _FROM_RULES = {"injury or safety": "safety", "legal threat": "legal", "regulator or press": "legal",
                "data breach": "privacy"}
 _MORE: dict[str, re.Pattern] = {

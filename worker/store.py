@@ -128,8 +128,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     def mailbox(self, folder: str, box: str = DEFAULT_MAILBOX) -> dict | None:
         """The UID cursor of one folder of one mailbox."""
-        rows = list(self.db.query("SELECT * FROM mailboxes WHERE mailbox = ? AND folder = ?", [box, folder]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM mailboxes WHERE mailbox = ? AND folder = ?", [box, folder])
 
     def mailboxes(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM mailboxes ORDER BY mailbox, folder"))
@@ -160,8 +159,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     # -- OAuth2 sign-ins (the refresh token arrives encrypted: the store never sees it) ------------
 
     def token(self, box: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM oauth_tokens WHERE mailbox = ?", [box]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM oauth_tokens WHERE mailbox = ?", [box])
 
     def tokens(self) -> list[dict]:
         return list(self.db.query("SELECT mailbox, state, error, signed_in_at, updated_at FROM oauth_tokens"))

@@ -68,6 +68,15 @@ class StoreBase:
         clause = " AND ".join(f"{column} = ?" for column in set_)
         return (f"WHERE {clause}" if clause else ""), list(set_.values())
 
+    def _one(self, sql: str, params: Sequence = ()) -> dict | None:
+        """The first row of a query as a dict, or None."""
+        return next(iter(self.db.query(sql, params)), None)
+
+    def _update(self, table: str, row_id: int, values: dict) -> None:
+        """``UPDATE table SET key = value, ... WHERE id = row_id`` (keys are ours, never user input)."""
+        assignments = ", ".join(f"{key} = ?" for key in values)
+        self._exec(f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), row_id])
+
     def _exec(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
         """sqlite3 directly: sqlite-utils' wrapper costs more than the query on hot paths."""
         return self.db.conn.execute(sql, params)

@@ -98,12 +98,10 @@ class JobQueries(StoreBase):
             "AND m.fetched_at >= ? AND m.fetched_at < ? ORDER BY m.id", [*leave_out, start, end]))
 
     def job(self, job_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM jobs WHERE id = ?", [job_id]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM jobs WHERE id = ?", [job_id])
 
     def update_job(self, job_id: int, **values: object) -> None:
-        assignments = ", ".join(f"{key} = ?" for key in values)
-        self._exec(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id])
+        self._update("jobs", job_id, values)
 
     def add_survey(self, conversation_id: int, job_id: int, severity: str | None, category: str | None, now: datetime) -> int:
         return self._exec(
@@ -111,15 +109,13 @@ class JobQueries(StoreBase):
             [conversation_id, job_id, severity, category, iso(now)]).lastrowid
 
     def survey(self, survey_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM surveys WHERE id = ?", [survey_id]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM surveys WHERE id = ?", [survey_id])
 
     def survey_draft(self, survey_id: int) -> dict | None:
         """The reply the survey followed up on (its job names it)."""
-        rows = list(self.db.query(
+        return self._one(
             "SELECT d.* FROM surveys s JOIN jobs j ON j.id = s.job_id JOIN drafts d ON d.id = j.draft_id WHERE s.id = ?",
-            [survey_id]))
-        return rows[0] if rows else None
+            [survey_id])
 
     def survey_replies(self, message_ids: list[int]) -> list[dict]:
         """Among these messages, those from a person in a conversation with an open survey."""

@@ -32,11 +32,10 @@ class OutboxQueries(StoreBase):
         return self._exec("SELECT raw FROM outbox WHERE id = ?", [outbox_id]).fetchone()[0]
 
     def outbox_row(self, outbox_id: int) -> dict | None:
-        rows = list(self.db.query(
+        return self._one(
             "SELECT id, kind, draft_id, conversation_id, message_id, to_addr, state, stage, attempts, "
             "next_attempt_at, last_error, created_at, sent_at, filed_at, promise_hours, promise_text "
-            "FROM outbox WHERE id = ?", [outbox_id]))
-        return rows[0] if rows else None
+            "FROM outbox WHERE id = ?", [outbox_id])
 
     def outbox_rows(self, kind: str | None = None) -> list[dict]:
         clause, params = self._where(kind=kind)
@@ -45,17 +44,15 @@ class OutboxQueries(StoreBase):
             f"FROM outbox {clause} ORDER BY id", params))
 
     def outbox_for_draft(self, draft_id: int) -> dict | None:
-        rows = list(self.db.query(
+        return self._one(
             "SELECT id, state, last_error, sent_at, message_id, promise_text FROM outbox WHERE draft_id = ? "
             "ORDER BY id DESC LIMIT 1",
-            [draft_id]))
-        return rows[0] if rows else None
+            [draft_id])
 
     def update_outbox(self, outbox_id: int, now: datetime, **values: object) -> None:
         """Change an outbox row; a reply that is sent or has failed takes its draft along."""
         with self.transaction():
-            assignments = ", ".join(f"{key} = ?" for key in values)
-            self._exec(f"UPDATE outbox SET {assignments} WHERE id = ?", [*values.values(), outbox_id])
+            self._update("outbox", outbox_id, values)
             state = values.get("state")
             if state not in ("sent", "failed"):
                 return

@@ -39,9 +39,8 @@ class ReviewQueries(StoreBase):
             self._exec("DELETE FROM users WHERE id = ?", [user_id])
 
     def set_user(self, user_id: int, **values: object) -> None:
-        assignments = ", ".join(f"{key} = ?" for key in values)
         with self.transaction():
-            self._exec(f"UPDATE users SET {assignments} WHERE id = ?", [*values.values(), user_id])
+            self._update("users", user_id, values)
 
     def revoke_sessions(self, user_id: int) -> None:
         """Every session cookie issued to this user so far stops working, copies included."""
@@ -75,12 +74,10 @@ class ReviewQueries(StoreBase):
             self._exec(f"DELETE FROM login_failures WHERE key IN ({marks})", keys)
 
     def user(self, name: str) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM users WHERE name = ?", [name]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM users WHERE name = ?", [name])
 
     def user_by_id(self, user_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM users WHERE id = ?", [user_id]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM users WHERE id = ?", [user_id])
 
     def touch_login(self, user_id: int, now: datetime) -> None:
         with self.transaction():
@@ -162,17 +159,15 @@ class ReviewQueries(StoreBase):
 
     def case_labels(self, conversation_id: int) -> dict | None:
         """Severity and category of the case: its latest complaint."""
-        rows = list(self.db.query(
+        return self._one(
             "SELECT c.severity, c.category FROM classifications c JOIN messages m ON m.id = c.message_pk "
             "WHERE m.conversation_id = ? AND c.current = 1 AND c.complaint = 1 ORDER BY m.id DESC LIMIT 1",
-            [conversation_id]))
-        return rows[0] if rows else None
+            [conversation_id])
 
     def open_draft(self, conversation_id: int) -> dict | None:
-        rows = list(self.db.query(
+        return self._one(
             f"SELECT * FROM drafts WHERE conversation_id = ? AND state IN {OPEN_STATES} ORDER BY id DESC LIMIT 1",
-            [conversation_id]))
-        return rows[0] if rows else None
+            [conversation_id])
 
     def insert_draft(self, values: dict) -> int:
         columns = ", ".join(values)
@@ -180,17 +175,14 @@ class ReviewQueries(StoreBase):
         return self._exec(f"INSERT INTO drafts ({columns}) VALUES ({marks})", list(values.values())).lastrowid
 
     def update_draft(self, draft_id: int, **values: object) -> None:
-        assignments = ", ".join(f"{key} = ?" for key in values)
-        self._exec(f"UPDATE drafts SET {assignments} WHERE id = ?", [*values.values(), draft_id])
+        self._update("drafts", draft_id, values)
 
     def draft(self, draft_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM drafts WHERE id = ?", [draft_id]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM drafts WHERE id = ?", [draft_id])
 
     def draft_for_message(self, message_pk: int) -> dict | None:
         """The draft that answers this message (not a reopening that points at it)."""
-        rows = list(self.db.query("SELECT * FROM drafts WHERE message_pk = ? AND survey_id IS NULL", [message_pk]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM drafts WHERE message_pk = ? AND survey_id IS NULL", [message_pk])
 
     def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
                owner: str | None = None, box: str | None = None, limit: int = 200) -> list[dict]:
@@ -227,8 +219,7 @@ class ReviewQueries(StoreBase):
         self._exec("INSERT INTO draft_versions VALUES (?, ?, ?, ?, ?)", [draft_id, version, body, by, iso(now)])
 
     def draft_version(self, draft_id: int, version: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM draft_versions WHERE draft_id = ? AND version = ?", [draft_id, version]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM draft_versions WHERE draft_id = ? AND version = ?", [draft_id, version])
 
     def mark_viewing(self, draft_id: int, user: str, now: datetime) -> None:
         with self.transaction():
@@ -244,8 +235,7 @@ class ReviewQueries(StoreBase):
         self._exec("UPDATE conversations SET owner = ? WHERE id = ?", [owner, conversation_id])
 
     def conversation(self, conversation_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM conversations WHERE id = ?", [conversation_id]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM conversations WHERE id = ?", [conversation_id])
 
     def user_names(self) -> list[str]:
         return [row[0] for row in self._exec("SELECT name FROM users ORDER BY name")]
@@ -272,12 +262,10 @@ class ReviewQueries(StoreBase):
             [iso(now), f"answered by draft {by_draft}", conversation_id, by_draft]).rowcount
 
     def commitment_for_draft(self, draft_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM commitments WHERE draft_id = ?", [draft_id]))
-        return rows[0] if rows else None
+        return self._one("SELECT * FROM commitments WHERE draft_id = ?", [draft_id])
 
     def update_commitment(self, commitment_id: int, **values: object) -> None:
-        assignments = ", ".join(f"{key} = ?" for key in values)
-        self._exec(f"UPDATE commitments SET {assignments} WHERE id = ?", [*values.values(), commitment_id])
+        self._update("commitments", commitment_id, values)
 
     def open_commitments(self, owner: str | None = None) -> list[dict]:
         clause, params = ("AND c.owner = ?", [owner]) if owner else ("", [])
