@@ -93,6 +93,15 @@ def test_amends_run_serves_every_mailbox_and_one_failing_leaves_the_others(two, 
     assert "support" in status.output and "billing" in status.output
 
 
+def test_the_written_config_keeps_each_mailboxs_own_settings(two):
+    from worker.config import to_toml
+
+    config = two[0]
+    config = dataclasses.replace(config, mailbox=(config.mailboxes[0], dataclasses.replace(
+        config.mailboxes[1], oauth=dataclasses.replace(config.mailboxes[1].oauth, client_id="billing-app"))))
+    assert parse_config(to_toml(config), "run.toml").mailboxes == config.mailboxes
+
+
 def test_mailbox_names_are_checked():
     with pytest.raises(ConfigError, match=r"mailbox\[1\]\.name.*names two mailboxes"):
         parse_config('[[mailbox]]\nname = "a"\nimap = { username = "a@x.example" }\n'

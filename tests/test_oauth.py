@@ -89,6 +89,7 @@ def test_sign_in_with_the_device_code_flow_keeps_only_an_encrypted_refresh_token
 
 def test_the_worker_reads_and_sends_with_xoauth2(signed, mailbox, oauth_provider, smtp_sink):
     config, store = signed
+    before = oauth_provider.grants.count("refresh_token")
     mailbox.append(mail("o1", "Ann <ann@example.net>", "Parcel late", "My parcel never came.", 1, now=NOW))
     worker = Worker(config, store)
     with worker.inbox:
@@ -101,13 +102,28 @@ def test_the_worker_reads_and_sends_with_xoauth2(signed, mailbox, oauth_provider
         assert worker.sender.send_due(NOW).sent == 1
     (sent,) = smtp_sink.messages
     assert sent.login == mailbox.user  # SMTP AUTH XOAUTH2, the token checked at the provider
-    assert oauth_provider.grants.count("refresh_token") == 1  # one access token served both
+    assert oauth_provider.grants.count("refresh_token") == before + 1  # one access token served both
+
+
+def test_send_once_and_jobs_sign_in_with_xoauth2_too(signed, mailbox, smtp_sink):
+    config, store = signed
+    mailbox.append(mail("o2", "Ann <ann@example.net>", "Parcel late", "My parcel never came.", 1, now=NOW))
+    worker = Worker(config, store)
+    with worker.inbox:
+        worker.poll(NOW)
+    label(store, {"o2": (True, "medium", "delivery")}, NOW)
+    draft_pending(store, config, NOW)
+    approve(store, config, store.drafts()[0]["id"], "Tom Baker", NOW)
+    result = CliRunner().invoke(main, ["--config", config.path, "send", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 1" in result.output and smtp_sink.messages[0].login == mailbox.user
 
 
 def test_a_token_that_expires_during_idle_is_refreshed_and_the_worker_goes_on(
         signed, mailbox, oauth_provider, caplog):
     config, store = signed
     oauth_provider.lifetime = 4  # seconds: the worker must sign in again mid-IDLE, twice or more
+    before = oauth_provider.grants.count("refresh_token")  # the provider is the session's: count from here
     stop = threading.Event()
     worker = Worker(config, store)
     caplog.set_level(logging.INFO)
@@ -115,7 +131,7 @@ def test_a_token_that_expires_during_idle_is_refreshed_and_the_worker_goes_on(
     thread.start()
     try:
         for _ in range(200):  # ten seconds at most: past two lifetimes
-            if oauth_provider.grants.count("refresh_token") >= 3:
+            if oauth_provider.grants.count("refresh_token") >= before + 3:
                 break
             stop.wait(0.05)
         mailbox.append(mail("late", "Ann <ann@example.net>", "Still here?", "Is anyone reading this?", 0, now=NOW))
@@ -127,7 +143,7 @@ def test_a_token_that_expires_during_idle_is_refreshed_and_the_worker_goes_on(
         stop.set()
         thread.join(10)
     assert [r["subject"] for r in store.messages(limit=5)] == ["Still here?"]
-    assert oauth_provider.grants.count("refresh_token") >= 3
+    assert oauth_provider.grants.count("refresh_token") >= before + 3
     assert any("signing in again with a fresh token" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 

@@ -10,6 +10,7 @@ import click
 
 from .clikit import Context, console, friendly, pass_ctx, print_rows, printable, shown
 from .inbox import Inbox
+from .oauth import tokens_for
 from .outbox import Sender, SendSummary
 from .review import approve, carried_edits, edits_diff, get_draft, reject
 from .store import utcnow
@@ -117,7 +118,7 @@ def send_all(ctx: Context, now) -> SendSummary:
     total = SendSummary()
     for box in ctx.config.mailboxes:
         config = ctx.config.for_mailbox(box.name)
-        with Inbox(config) as inbox:
+        with Inbox(config, tokens_for(config, ctx.store)) as inbox:
             done = Sender(config, ctx.store, inbox).send_due(now)
         total.sent, total.retried, total.failed = total.sent + done.sent, total.retried + done.retried, total.failed + done.failed
         for kind, to in done.to.items():

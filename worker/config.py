@@ -567,7 +567,7 @@ def to_toml(config: Config) -> str:
         lines.extend(f"{key} = {_toml_value(value)}" for key, value in _values(getattr(config, name)).items())
     for box in config.mailbox:
         lines += ["\n[[mailbox]]", f"name = {_toml_value(box.name)}", f"team_name = {_toml_value(box.team_name)}"]
-        lines.extend(f"{part} = {_toml_value(_values(getattr(box, part)))}" for part in ("imap", "smtp"))
+        lines.extend(f"{part} = {_toml_value(_values(getattr(box, part)))}" for part in ("imap", "smtp", "oauth"))
     return "\n".join(lines) + "\n"
 
 

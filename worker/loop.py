@@ -30,7 +30,7 @@ from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
 from .ingest import IngestCounts, process_pending, save_all, to_parse
 from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
-from .oauth import SignInNeeded, Tokens
+from .oauth import SignInNeeded, tokens_for
 from .outbox import Sender, SendSummary
 from .parse import sniff_message_id
 from .parsing import ParsePool, Rules, Work, parse_all
@@ -90,7 +90,7 @@ class Worker:
         self.config = config
         self.box = config.mailbox_name
         self.store = store
-        self.tokens = Tokens(config, store) if config.imap.auth == "oauth2" else None
+        self.tokens = tokens_for(config, store)
         # The stages that are not one mailbox's (detect, draft, schedule, jobs) run in one
         # mailbox's worker at a time when a desk has several.
         self.desk_lock = desk_lock or threading.Lock()

@@ -254,6 +254,11 @@ class Tokens:
         log.info("mailbox %s: access token refreshed (valid %d s)", box, self.expires_in)
 
 
+def tokens_for(config: Config, store: "Store") -> "Tokens | None":
+    """The access tokens of a mailbox that signs in with OAuth2; None for a password."""
+    return Tokens(config, store) if config.imap.auth == "oauth2" else None
+
+
 def new_key() -> str:
     from cryptography.fernet import Fernet
 

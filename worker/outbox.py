@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from .claims import claimed
 from .config import Config
+from .errors import MailboxError
 from .failpoints import failpoint
 from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
 from .oauth import smtp_auth_object
@@ -91,7 +92,10 @@ def smtp_connect(config: Config, tokens: "Tokens | None" = None) -> smtplib.SMTP
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
         if smtp.security == "starttls":
             client.starttls(context=context)
-    if config.imap.auth == "oauth2" and tokens is not None:
+    if config.imap.auth == "oauth2":
+        if tokens is None:  # never fall back to sending unauthenticated
+            client.close()
+            raise MailboxError(f"mailbox {config.mailbox_name} signs in with OAuth2 but has no tokens")
         user = smtp.username or config.imap.username
         client.ehlo_or_helo_if_needed()
         client.auth("XOAUTH2", smtp_auth_object(user, tokens.access_token()), initial_response_ok=True)
