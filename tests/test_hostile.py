@@ -297,14 +297,18 @@ def test_a_message_over_the_parse_budget_is_quarantined_and_the_rest_go_on(mailb
 def test_the_budget_leaves_nothing_behind():
     import signal
 
-    from worker.parsing import OverBudget, time_budget
+    from worker.parsing import OverBudget, Watchdog
 
-    with pytest.raises(OverBudget):
-        with time_budget(0.01):
-            while True:
-                pass
-    with time_budget(5):
-        pass
+    with Watchdog(0.01) as watchdog:
+        with pytest.raises(OverBudget):
+            watchdog.arm()
+            try:
+                while True:
+                    pass
+            finally:
+                watchdog.disarm()
+        watchdog.arm()  # the next message starts afresh
+        watchdog.disarm()
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None, signal.default_int_handler)
 

@@ -231,3 +231,22 @@ def test_news_announced_during_the_pre_idle_search_wakes_the_wait_at_once(mailbo
         started = time.monotonic()
         assert inbox.wait(5, threading.Event()) is True
         assert time.monotonic() - started < 1
+
+
+def test_a_message_without_a_date_is_dated_when_the_server_received_it_whatever_the_local_zone(
+        mailbox, make_config, store, monkeypatch):
+    import time
+
+    received = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
+    with mailbox.client() as client:
+        client.append("INBOX", b"From: ana@example.net\r\nSubject: no date\r\n\r\nWhere is my order?\r\n",
+                      msg_time=received)
+    monkeypatch.setenv("TZ", "America/New_York")  # a worker on a machine that is not on UTC
+    time.tzset()
+    try:
+        poll(make_config(), store)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    (row,) = store.db.query("SELECT date, internal_date FROM messages")
+    assert row == {"date": "2026-11-02T08:00:00+00:00", "internal_date": "2026-11-02T08:00:00+00:00"}

@@ -28,8 +28,10 @@ from .store import Fetched
 
 log = logging.getLogger(__name__)
 
-FETCH_ITEMS = [b"BODY.PEEK[]", b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"]
-HEADER_ITEMS = [b"BODY.PEEK[HEADER]", b"RFC822.SIZE", b"INTERNALDATE", b"FLAGS"]
+# What Amends reads of a message: its bytes, and when the server received it (the date of
+# mail with no usable Date header). A whole message's size is its length.
+FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE"]
+HEADER_ITEMS = [b"BODY.PEEK[HEADER]", b"RFC822.SIZE", b"INTERNALDATE"]  # mail over the size limit
 BATCH_BYTES = 32 * 1024 * 1024  # one batch in memory at a time: this many bytes at most
 
 # Errors after which reconnecting may help; anything else is a bug or a config problem.
@@ -58,6 +60,7 @@ class Inbox:
                 ssl_context=context,
                 timeout=imap.timeout_seconds,
             )
+            client.normalise_times = False  # INTERNALDATE with its offset, not the machine's local time
         except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors too
             raise MailboxError(
                 f"cannot reach the IMAP server at {imap.host}:{imap.port} ({type(exc).__name__}: {exc}); "
@@ -156,7 +159,6 @@ class Inbox:
                     raw=bytes(raw),
                     size=int(data.get(b"RFC822.SIZE", len(raw))),
                     internal_date=when if isinstance(when, datetime) else None,
-                    flags=tuple(data.get(b"FLAGS", ())),
                 )
             )
         return fetched

@@ -45,6 +45,7 @@ def save_all(store: Store, config: Config, work: Work, results: list[Ready | str
     quarantine the rest."""
     counts = IngestCounts()
     limit = config.guard.sender_limit_per_hour
+    parsed_at = iso(now)
     with store.transaction():
         for (meta, _), result in zip(work, results):
             pk = meta["id"]
@@ -60,7 +61,7 @@ def save_all(store: Store, config: Config, work: Work, results: list[Ready | str
                 reason = rate_reason(sender, store.count_from_sender(sender, since, pk, limit), limit)
             conversation = assign_conversation(store, result.thread_ids, result.fields["subject"], sender,
                                                result.received, config.threading.subject_window_days, meta["mailbox"])
-            store.save_parsed(pk, dict(result.fields, automated=reason, conversation_id=conversation), now)
+            store.save_parsed(pk, dict(result.fields, automated=reason, conversation_id=conversation), parsed_at)
             counts.parsed += 1
             counts.ids.append(pk)
             if reason:

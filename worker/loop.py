@@ -14,9 +14,7 @@ import logging
 import os
 import random
 import threading
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -33,7 +31,7 @@ from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
 from .oauth import SignInNeeded, tokens_for
 from .outbox import Sender, SendSummary
 from .parse import sniff_message_id
-from .parsing import ParsePool, Rules, Work, parse_all
+from .parsing import ParsePool, Rules, parse_in_order
 from .review import DraftCounts, draft_pending
 from .store import Store, utcnow
 
@@ -148,9 +146,10 @@ class Worker:
     def _intake(self, folder: str, uidvalidity: int, uids: list[int], now: datetime,
                 summary: PollSummary) -> tuple[list[list[int]], dict[int, bytes]]:
         """Every new message's raw bytes, committed batch by batch, before any is parsed: durable
-        intake is what decides whether mail can be lost, so it has the CPU to itself (handing
-        batches to parse processes meanwhile cost it a third of its speed). Returns the new ids
-        per batch, and the bytes kept in memory for parsing (up to ``RAW_CACHE_BYTES``)."""
+        intake is what decides whether mail can be lost, so it has the CPU to itself (parsing
+        meanwhile, even in the background class, cost it a sixth of its speed for a twentieth
+        off the whole). Returns the new ids per batch, and the bytes kept in memory for parsing
+        (up to ``RAW_CACHE_BYTES``)."""
         imap = self.config.imap
         batches: list[list[int]] = []
         raws: dict[int, bytes] = {}
@@ -178,36 +177,14 @@ class Worker:
 
     def _ingest(self, folder: str, batches: list[list[int]], raws: dict[int, bytes], now: datetime,
                 summary: PollSummary, pool: ParsePool | None) -> None:
-        """Parse and save what a pass stored, in order. With a ``pool``, batches go to the parse
-        processes a few ahead, and this process saves each as it comes back; it parses one batch
-        in ``workers + 2`` itself, which keeps every core busy (measured: parse processes on
-        every core left it too little CPU to save)."""
-        rules = Rules.of(self.config)
-        ahead = 8 * (pool.workers if pool else 0)
-        own_share = pool.workers + 2 if pool else 1
-        waiting: deque = deque()
-        total, done, sent = sum(map(len, batches)), 0, 0
-        while done < total:
-            while sent < len(batches) and len(waiting) <= ahead:
-                work = to_parse(self.store, batches[sent], raws)
-                parse_here = pool is None or sent % own_share == own_share - 1
-                waiting.append((len(batches[sent]), work, None if parse_here else pool.submit(work, rules, now)))
-                sent += 1
-            size, work, future = waiting.popleft()
-            summary.ingest.add(self._save_parsed(work, future, rules, now))
-            done += size
+        """Parse (in the pool's processes and here) and save what a pass stored, in order."""
+        works = (to_parse(self.store, ids, raws) for ids in batches)
+        total, done = sum(map(len, batches)), 0
+        for work, results in parse_in_order(works, Rules.of(self.config), now, pool):
+            summary.ingest.add(save_all(self.store, self.config, work, results, now))
+            done += len(work)
             if self.progress:
                 self.progress(f"{folder}: parsing", done, total)
-
-    def _save_parsed(self, work: Work, future, rules: Rules, now: datetime) -> IngestCounts:
-        if future is None:
-            return save_all(self.store, self.config, work, parse_all(work, rules, now), now)
-        try:
-            results = future.result()
-        except BrokenProcessPool:
-            log.warning("a parse process died on a batch of %d messages; parsing them here instead", len(work))
-            results = parse_all(work, rules, now)
-        return save_all(self.store, self.config, work, results, now)
 
     def poll(self, now: datetime) -> PollSummary:
         summary = PollSummary()

@@ -391,4 +391,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        13,
+        "drop messages_conversation: messages_conversation_direction starts with the same column",
+        """
+        DROP INDEX IF EXISTS messages_conversation;
+        """,
+    ),
 ]

@@ -116,9 +116,12 @@ def _decode_words(value: str) -> str:
         return value
 
 
+_FOLDING = re.compile(r"[\r\n\t ]+")
+
+
 def _collapse(value: str) -> str:
     # Folding and stray CR/LF must never survive into a value we may write back as a header.
-    return re.sub(r"[\r\n\t ]+", " ", value).strip()
+    return _FOLDING.sub(" ", value).strip()
 
 
 def _addresses(value: str) -> list[tuple[str, str]]:

@@ -48,7 +48,6 @@ class Fetched:
     raw: bytes
     size: int
     internal_date: datetime | None
-    flags: tuple[bytes, ...] = ()
 
 
 def message_key(raw: bytes, message_id: str | None) -> str:
@@ -261,13 +260,12 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     # -- parsed results ------------------------------------------------------------------------
 
-    def save_parsed(self, pk: int, fields: dict, now: datetime) -> None:
-        values = dict(fields, state="parsed", quarantine_reason=None, parsed_at=iso(now))
-        for key in ("refs", "attachments", "to_addrs", "cc_addrs"):
-            if key in values and not isinstance(values[key], str):
-                values[key] = json.dumps(values[key], ensure_ascii=False) if values[key] else "[]"
-        with self.transaction():
-            self._exec(_update_sql(tuple(values)), [*values.values(), pk])
+    def save_parsed(self, pk: int, fields: dict, parsed_at: str) -> None:
+        """Record a parsed message: ``fields`` are columns as ``parsing.ready`` makes them (lists
+        already JSON). One statement, so it needs no transaction of its own; ingest calls it in
+        the one that assigns the message's conversation."""
+        values = dict(fields, state="parsed", quarantine_reason=None, parsed_at=parsed_at)
+        self._exec(_update_sql(tuple(values)), [*values.values(), pk])
 
     def quarantine(self, pk: int, reason: str) -> None:
         with self.transaction():
