@@ -1,6 +1,7 @@
 """Follow-ups, surveys and alerts on an injected clock: on time, once, cancelled, in hours."""
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from worker.web import create_app
 from .conftest import eml, smtp_toml
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday
+ROOT = Path(__file__).resolve().parent.parent
 SECRET = "survey-secret-" + "y" * 30
 
 
@@ -19,6 +21,7 @@ SECRET = "survey-secret-" + "y" * 30
     ("5", 5), ("4/5", 4), ("3 out of 5", 3), ("2 stars", 2), ("Very satisfied, thanks!", 5),
     ("satisfied", 4), ("Very dissatisfied", 1), ("not happy at all", 2), ("1 - awful", 1),
     ("Still waiting for my refund", None), ("I have 5 questions about my order", None),
+    ("Très satisfaite, merci !", 5), ("Satisfait", 4), ("Pas satisfait du tout", 2), ("Très déçu", 1), ("Bof", 3),
 ])
 def test_csat_replies_are_parsed(text, score):
     assert parse_score(text) == score
@@ -120,6 +123,44 @@ def test_survey_answer_on_the_page_is_recorded_once_and_a_low_score_alerts_the_t
     reopened = store.drafts(state="pending")[0]
     alert_text = alert.message.get_body(("plain",)).get_content()
     assert "Took far too long." in alert_text and f"http://review.example/drafts/{reopened['id']}" in alert_text
+
+
+def test_a_customer_answered_in_french_gets_the_survey_and_its_page_in_french(
+        mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
+    config, worker, draft = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
+    store._exec("UPDATE drafts SET language = 'fr' WHERE id = ?", [draft["id"]])  # the reply went out in French
+    tick(worker, T0 + timedelta(days=30))
+    survey_mail = smtp_sink.messages[-1].message.get_body(("plain",)).get_content()
+    assert "comment avons-nous réglé votre problème" in survey_mail
+    assert "5 - Très satisfait : http://review.example/survey/" in survey_mail
+    assert "Pas du tout satisfait" in survey_mail and "Very" not in survey_mail
+    path = [line.split(": ", 1)[1] for line in survey_mail.splitlines() if "/survey/" in line][3].replace(
+        "http://review.example", "")
+    client = create_app(config).test_client()
+    shown = client.get(path).get_data(as_text=True)
+    assert "Qu&#39;avez-vous pensé de notre aide ?" in shown and "2 sur 5 : Pas satisfait" in shown
+    assert '<html lang="fr">' in shown and "Envoyer ma réponse" in shown and "Send my answer" not in shown
+    token = shown.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post(path, data={"csrf_token": token}).get_data(as_text=True)
+    assert "Votre réponse est enregistrée" in done and store.survey(1)["score"] == 2
+    damaged = client.get("/survey/forged-token", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert "Ce lien d&#39;enquête n&#39;est pas valide" in damaged.get_data(as_text=True)
+    english = client.get("/survey/forged-token", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"})
+    assert "This survey link is not valid" in english.get_data(as_text=True)
+
+
+def test_a_language_s_survey_phrases_are_checked_when_templates_load(tmp_path):
+    import shutil
+
+    from worker.drafts import TemplateError, Templates
+
+    root = tmp_path / "replies"
+    shutil.copytree(ROOT / "templates" / "replies", root)
+    phrases = root / "fr" / "phrases.toml"
+    phrases.write_text(phrases.read_text(encoding="utf-8").replace('labels = ["Pas du tout satisfait", ', 'labels = ['),
+                       encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"fr/phrases.toml: \[survey\] labels must be 5 answers"):
+        Templates.load(root)
 
 
 def answer_low(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch, score=2, comment="Took far too long."):

@@ -6,6 +6,7 @@ reads it: the recovery steps in order, the safety step first, no admission to a 
 promised time inside business hours and after approval, each reference and remedy once.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -259,3 +260,11 @@ def test_french_customers_get_french_and_others_a_notice():
     jurgen = next(m for m in MAILS if m.name == "Jürgen Weber")
     _, _, language, composed = draft(jurgen)
     assert language == "de" and composed.language == "en" and composed.body.startswith("Hi Jürgen,")
+
+
+def test_french_replies_speak_for_the_team_and_never_guess_anyone_s_gender():
+    # "désolé(e)" reads as a form: the team says "nous sommes désolés", and the customer is
+    # never the subject of a gendered participle.
+    for path in sorted((ROOT / "templates" / "replies" / "fr").glob("*.j2")):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\w\((e|es|s)\)", text), path.name

@@ -22,6 +22,7 @@ from .context import ReplyContext
 from .errors import AmendsError
 from .mime import html_paragraphs
 from .stakes import Stakes
+from .surveys import PAGE, SCORES
 
 DEFAULT_LANGUAGE = "en"
 REPLY_TEMPLATES = (*(f"{c}.txt.j2" for c in CATEGORIES), "base.txt.j2", "legal.txt.j2", "replied.txt.j2",
@@ -116,9 +117,17 @@ def _phrases(path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        phrases = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path}: not valid TOML: {exc}") from None
+    survey = phrases.get("survey", {})
+    labels = survey.get("labels", [""] * len(SCORES))
+    if not (isinstance(labels, list) and len(labels) == len(SCORES) and all(isinstance(x, str) for x in labels)):
+        raise TemplateError(f"{path}: [survey] labels must be {len(SCORES)} answers, from the worst to the best")
+    unknown = sorted(set(survey) - set(PAGE) - {"labels"})
+    if unknown:
+        raise TemplateError(f"{path}: [survey] has no {unknown[0]!r}; it takes labels and {', '.join(PAGE)}")
+    return phrases
 
 
 def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phrases: dict | None = None) -> str | None:

@@ -24,7 +24,7 @@ from .hours import BusinessHours
 from .mime import build_reply, html_paragraphs, new_message_id, reply_references, reply_subject
 from .review import box_config, reopen
 from .store import Store, iso
-from .surveys import LABELS, SCORES, make_token, parse_score
+from .surveys import LABELS, SCORES, make_token, parse_score, survey_words
 
 log = logging.getLogger(__name__)
 CUSTOMER_JOBS = ("follow_up", "survey")  # held to business hours
@@ -186,7 +186,8 @@ class JobRunner:
         survey_id = self.store.add_survey(job["conversation_id"], job["id"], draft["severity"], draft["category"], now)
         secret = self.config.secret_key()
         base = self.config.web.base_url.rstrip("/")
-        links = [{"label": f"{score} - {LABELS[score]}", "url": f"{base}/survey/{make_token(secret, survey_id, score)}"}
+        labels, _ = survey_words(self.templates.phrases.get(draft["language"]))
+        links = [{"label": f"{score} - {labels[score]}", "url": f"{base}/survey/{make_token(secret, survey_id, score)}"}
                  for score in reversed(SCORES)]
         self._customer_mail(job, "survey.txt.j2", {"links": links}, now)
 

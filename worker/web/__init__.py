@@ -15,6 +15,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from ..config import Config
+from ..drafts import Templates
 from ..store import Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -88,6 +89,16 @@ def config() -> Config:
     from flask import current_app
 
     return current_app.config["AMENDS"]
+
+
+def templates() -> Templates:
+    """The reply templates and each language's phrases, loaded once."""
+    from flask import current_app
+
+    loaded = current_app.config.get("AMENDS_TEMPLATES")
+    if loaded is None:
+        loaded = current_app.config["AMENDS_TEMPLATES"] = Templates.load(config().drafts.templates_dir)
+    return loaded
 
 
 def store() -> Store:

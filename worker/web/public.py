@@ -8,28 +8,46 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from ..drafts import DEFAULT_LANGUAGE
 from ..jobs import record_answer
 from ..store import utcnow
-from ..surveys import LABELS, SurveyLinkError, read_token
-from . import config, store
+from ..surveys import SurveyLinkError, read_token, survey_words
+from . import config, store, templates
 
 bp = Blueprint("public", __name__)
 
 
 @bp.route("/survey/<token>", methods=["GET", "POST"])
 def survey(token: str):
+    """In the language of the reply the survey follows up on; for a link too damaged to name
+    its survey, in the one the browser asks for."""
     settings = config()
+    phrases = templates().phrases
     try:
         survey_id, score = read_token(current_app.config["SECRET_KEY"], token, settings.followup.survey_link_days)
     except SurveyLinkError as exc:
-        return render_template("survey.html", error=str(exc), company=settings.drafts.company), 400
+        asked = request.accept_languages.best_match([DEFAULT_LANGUAGE, *phrases])
+        return _page(asked, error=exc.reason), 400
     row = store().survey(survey_id)
+    draft = store().survey_draft(survey_id) if row else None
+    language = draft["language"] if draft else None
     if row is None:
-        return render_template("survey.html", error="This survey link is not valid.", company=settings.drafts.company), 404
+        return _page(language, error="invalid"), 404
     if row["answered_at"]:
-        return render_template("survey.html", done=True, already=True, company=settings.drafts.company)
+        return _page(language, done=True, already=True)
     if request.method == "POST":
         comment = (request.form.get("comment") or "").strip()[:4000] or None
         record_answer(store(), settings, survey_id, score, comment, "link", utcnow())
-        return render_template("survey.html", done=True, company=settings.drafts.company)
-    return render_template("survey.html", score=score, label=LABELS[score], company=settings.drafts.company)
+        return _page(language, done=True)
+    return _page(language, score=score)
+
+
+def _page(language: str | None, **values: object) -> str:
+    phrases = templates().phrases.get(language)
+    labels, words = survey_words(phrases)
+    company = config().drafts.company
+    words = dict(words, recorded=words["recorded"].replace("{company}", company))
+    score = values.get("score")
+    choice = words["score"].replace("{score}", str(score)).replace("{label}", labels[score]) if score else None
+    return render_template("survey.html", words=words, company=company, choice=choice,
+                           page_language=language if phrases else DEFAULT_LANGUAGE, **values)
