@@ -130,3 +130,40 @@ def test_a_single_mailbox_database_is_carried_over(tmp_path):
     assert store.message(1)["mailbox"] == "default" and store.message(1)["locations"][0]["uid"] == 1234
     config = parse_config('[imap]\nusername = "s@example.com"\n')
     assert config.mailbox_name == "default"  # a config without [[mailbox]] reads the same cursor
+
+
+def test_a_mailbox_renamed_in_the_config_is_carried_over_and_nothing_is_read_twice(mailbox, make_config, store):
+    from .conftest import eml
+
+    mailbox.append(eml("gmail_complaint_delivery.eml"))
+    before = make_config()  # one mailbox, named "default"
+    worker = Worker(before, store)
+    with worker.inbox:
+        worker.poll(NOW)
+    text = open(before.path).read().replace(f'username = "{mailbox.user}"\n', "") + f"""
+[[mailbox]]
+name = "helpdesk"
+imap = {{ username = "{mailbox.user}" }}
+"""
+    path = before.path.replace("amends.toml", "renamed.toml")
+    open(path, "w").write(text)
+    after = parse_config(text, path)
+    worker = Worker(after, store)  # Amends ran before anyone noticed: it read the folder again
+    with worker.inbox:
+        assert worker.poll(NOW).new == 0
+    runner = CliRunner()
+    status = runner.invoke(main, ["--config", path, "status"])
+    assert "the store has mailbox 'default'" in status.stderr and "amends mailbox rename default NEW-NAME" in status.stderr
+
+    assert runner.invoke(main, ["--config", path, "mailbox", "rename", "helpdesk", "x"]).exit_code != 0
+    done = runner.invoke(main, ["--config", path, "mailbox", "rename", "default", "helpdesk"])
+    assert done.exit_code == 0 and "1 case(s) moved" in done.output
+    assert store.mailbox_names() == {"helpdesk"}
+    assert {r["mailbox"] for r in store.db.query("SELECT mailbox FROM conversations")} == {"helpdesk"}
+    assert store._exec("SELECT count(*) FROM locations").fetchone()[0] == 1
+    assert "warning" not in runner.invoke(main, ["--config", path, "status"]).stderr
+    mailbox.append(mail("fresh", "ana@example.net", "Still nothing", "Where is my parcel?", 0))
+    worker = Worker(after, store)
+    with worker.inbox:
+        summary = worker.poll(NOW)
+    assert (summary.fetched, summary.new) == (1, 1)  # on from where "default" was: only the new one

@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -109,6 +109,7 @@ def poll(ctx: Context, once: bool) -> None:
 
     Safe to run at any time, also beside `amends run`: nothing is stored twice.
     """
+    warn_of_renamed_mailboxes(ctx)
     print_summaries(poll_with_progress(ctx, utcnow()))
 
 
@@ -130,6 +131,7 @@ def run(ctx: Context) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     ctx.store.schema_version()  # opening the store migrates it: once, before each mailbox opens its own
+    warn_of_renamed_mailboxes(ctx)
     run_desk(ctx.config, stop)
 
 
@@ -159,6 +161,7 @@ def status(ctx: Context) -> None:
     Exits 1 when a folder has not been read for longer than imap.stale_after_minutes: the
     usual silent failure of mail pollers, worth wiring into monitoring.
     """
+    warn_of_renamed_mailboxes(ctx)
     now = utcnow()
     limit = timedelta(minutes=ctx.config.imap.stale_after_minutes)
     cursors = {(b["mailbox"], b["folder"]): b for b in ctx.store.mailboxes()}
@@ -196,6 +199,44 @@ def status(ctx: Context) -> None:
             err=True,
         )
         sys.exit(1)
+
+
+# -- mailboxes -----------------------------------------------------------------------------------
+
+
+def warn_of_renamed_mailboxes(ctx: Context) -> None:
+    """A mailbox renamed in the config leaves its cursors and cases under the old name: its
+    folders would be read again from the start, and replies in its cases would go out from
+    the first mailbox. Say so, with the command that carries them over."""
+    names = [box.name for box in ctx.config.mailboxes]
+    for gone in sorted(ctx.store.mailbox_names() - set(names)):
+        click.echo(f"warning: the store has mailbox {gone!r}, which {ctx.config.path} does not name: its cases' "
+                   f"replies would go out from {names[0]!r}. If you renamed it, run "
+                   f"`amends mailbox rename {gone} NEW-NAME`.", err=True)
+
+
+@main.group()
+def mailbox() -> None:
+    """Mailboxes the store knows by name."""
+
+
+@mailbox.command("rename")
+@click.argument("old")
+@click.argument("new")
+@pass_ctx
+@friendly
+def mailbox_rename(ctx: Context, old: str, new: str) -> None:
+    """Carry mailbox OLD's read positions, cases, outbox and sign-in over to NEW, after
+    renaming it in the config. Stop `amends run` first."""
+    names = [box.name for box in ctx.config.mailboxes]
+    if new not in names:
+        raise AmendsError(f"{ctx.config.path} has no mailbox {new!r}: rename it there first (mailboxes: {', '.join(names)})")
+    if old in names:
+        raise AmendsError(f"{ctx.config.path} still has mailbox {old!r}: rename it there first")
+    if old not in ctx.store.mailbox_names():
+        raise AmendsError(f"the store has no mailbox {old!r} (it knows: {', '.join(sorted(ctx.store.mailbox_names())) or 'none'})")
+    moved = ctx.store.rename_mailbox(old, new)
+    click.echo(f"Mailbox {old} is now {new}: {moved} case(s) moved; its folders go on from where they were.")
 
 
 # -- signing mailboxes in ----------------------------------------------------------------------

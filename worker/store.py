@@ -160,7 +160,27 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     def token(self, box: str) -> dict | None:
         return self._one("SELECT * FROM oauth_tokens WHERE mailbox = ?", [box])
 
-    def tokens(self) -> list[dict]:
+    def mailbox_names(self) -> set[str]:
+        """Every mailbox the store has read from or signed in to."""
+        return {row[0] for row in self._exec("SELECT mailbox FROM mailboxes UNION SELECT mailbox FROM oauth_tokens")}
+
+    def rename_mailbox(self, old: str, new: str) -> int:
+        """Carry a mailbox's cursors, locations, messages, cases, outbox and sign-in over to a
+        new name, in one transaction; returns the cases moved. Anything read under the new name
+        already (Amends ran after the config changed) stays; in folders the old name read too,
+        its cursors and locations give way to the old ones, which are behind them, so the next
+        pass misses nothing (what it sees again is known by Message-ID)."""
+        with self.transaction():
+            folders = "SELECT folder FROM mailboxes WHERE mailbox = ?"
+            self._exec(f"DELETE FROM locations WHERE mailbox = ? AND folder IN ({folders})", [new, old])
+            self._exec(f"DELETE FROM mailboxes WHERE mailbox = ? AND folder IN ({folders})", [new, old])
+            self._exec("DELETE FROM oauth_tokens WHERE mailbox = ? AND EXISTS "
+                       "(SELECT 1 FROM oauth_tokens WHERE mailbox = ?)", [old, new])  # a sign-in made since wins
+            for table in ("mailboxes", "locations", "messages", "outbox", "oauth_tokens"):
+                self._exec(f"UPDATE {table} SET mailbox = ? WHERE mailbox = ?", [new, old])
+            return self._exec("UPDATE conversations SET mailbox = ? WHERE mailbox = ?", [new, old]).rowcount
+
+
         return list(self.db.query("SELECT mailbox, state, error, signed_in_at, updated_at FROM oauth_tokens"))
 
     def save_token(self, box: str, encrypted: bytes, now: datetime, signed_in: bool = False) -> None:
