@@ -139,7 +139,7 @@ def test_a_mailbox_renamed_in_the_config_is_carried_over_and_nothing_is_read_twi
     before = make_config()  # one mailbox, named "default"
     worker = Worker(before, store)
     with worker.inbox:
-        worker.poll(NOW)
+        worker.poll(datetime.now(timezone.utc))
     text = open(before.path).read().replace(f'username = "{mailbox.user}"\n', "") + f"""
 [[mailbox]]
 name = "helpdesk"
@@ -150,9 +150,10 @@ imap = {{ username = "{mailbox.user}" }}
     after = parse_config(text, path)
     worker = Worker(after, store)  # Amends ran before anyone noticed: it read the folder again
     with worker.inbox:
-        assert worker.poll(NOW).new == 0
+        assert worker.poll(datetime.now(timezone.utc)).new == 0
     runner = CliRunner()
     status = runner.invoke(main, ["--config", path, "status"])
+    assert status.exit_code == 0, status.output
     assert "the store has mailbox 'default'" in status.stderr and "amends mailbox rename default NEW-NAME" in status.stderr
 
     assert runner.invoke(main, ["--config", path, "mailbox", "rename", "helpdesk", "x"]).exit_code != 0
@@ -161,9 +162,10 @@ imap = {{ username = "{mailbox.user}" }}
     assert store.mailbox_names() == {"helpdesk"}
     assert {r["mailbox"] for r in store.db.query("SELECT mailbox FROM conversations")} == {"helpdesk"}
     assert store._exec("SELECT count(*) FROM locations").fetchone()[0] == 1
-    assert "warning" not in runner.invoke(main, ["--config", path, "status"]).stderr
+    status = runner.invoke(main, ["--config", path, "status"])
+    assert status.exit_code == 0 and "warning" not in status.stderr and "helpdesk" in status.output
     mailbox.append(mail("fresh", "ana@example.net", "Still nothing", "Where is my parcel?", 0))
     worker = Worker(after, store)
     with worker.inbox:
-        summary = worker.poll(NOW)
+        summary = worker.poll(datetime.now(timezone.utc))
     assert (summary.fetched, summary.new) == (1, 1)  # on from where "default" was: only the new one

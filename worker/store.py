@@ -180,7 +180,7 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                 self._exec(f"UPDATE {table} SET mailbox = ? WHERE mailbox = ?", [new, old])
             return self._exec("UPDATE conversations SET mailbox = ? WHERE mailbox = ?", [new, old]).rowcount
 
-
+    def tokens(self) -> list[dict]:
         return list(self.db.query("SELECT mailbox, state, error, signed_in_at, updated_at FROM oauth_tokens"))
 
     def save_token(self, box: str, encrypted: bytes, now: datetime, signed_in: bool = False) -> None:
