@@ -294,6 +294,16 @@ def test_a_message_over_the_parse_budget_is_quarantined_and_the_rest_go_on(mailb
     assert len(store.messages(limit=10, state="parsed")) == 2
 
 
+def test_the_running_worker_holds_each_message_to_the_parse_budget(mailbox, make_config, worker_process):
+    # `amends run` with one mailbox: the budget is a timer signal, which only the main thread gets.
+    mailbox.append(HOSTILE["100,000 nested divs"])
+    mailbox.append(eml("praise.eml"))
+    worker = worker_process(make_config(parse_budget_seconds=0.05))
+    worker.wait_for(r"took over 0.05 s to parse; quarantined, the others go on")
+    worker.wait_for(r"stored 2 new message\(s\) \(0 automated, 1 quarantined\)")
+    assert worker.stop() == 0
+
+
 def test_the_budget_leaves_nothing_behind():
     import signal
 

@@ -302,28 +302,31 @@ class Worker:
 
 
 def run_desk(config: Config, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
-    """Every mailbox of the desk, each in a thread with its own IMAP connection (IDLE on each)
-    and its own SQLite connection. A mailbox that fails (sign-in, network) retries on its own
-    backoff; the others go on."""
+    """Every mailbox of the desk, each with its own IMAP connection (IDLE on each) and its own
+    SQLite connection. A mailbox that fails (sign-in, network) retries on its own backoff; the
+    others go on. Several mailboxes get a thread each; one runs in this thread, because only
+    the main thread can hold a message to its parse time budget (a timer signal)."""
     lock = threading.Lock()
-    threads = []
+
+    def serve(box_config: Config) -> None:
+        store = Store.open(box_config.store.path)
+        try:
+            Worker(box_config, store, desk_lock=lock).run(stop, clock)
+        except Exception:  # a bug in one mailbox's loop must not take the others down
+            log.exception("the worker for mailbox %s stopped on an error", box_config.mailbox_name)
+        finally:
+            store.close()
+
     for box in config.mailboxes:
-        box_config = config.for_mailbox(box.name)
-
-        def serve(box_config: Config = box_config) -> None:
-            store = Store.open(box_config.store.path)
-            try:
-                Worker(box_config, store, desk_lock=lock).run(stop, clock)
-            except Exception:  # a bug in one mailbox's loop must not take the others down
-                log.exception("the worker for mailbox %s stopped on an error", box_config.mailbox_name)
-            finally:
-                store.close()
-
-        thread = threading.Thread(target=serve, name=f"mailbox-{box.name}", daemon=True)
-        thread.start()
-        threads.append(thread)
         log.info("mailbox %s: %s on %s (folders: %s)", box.name, box.imap.username, box.imap.host,
                  ", ".join(box.imap.folders))
+    if len(config.mailboxes) == 1:
+        serve(config.for_mailbox(config.mailboxes[0].name))
+        return
+    threads = [threading.Thread(target=serve, args=(config.for_mailbox(box.name),), name=f"mailbox-{box.name}",
+                                daemon=True) for box in config.mailboxes]
+    for thread in threads:
+        thread.start()
     for thread in threads:
         while thread.is_alive():
             thread.join(0.5)
