@@ -304,6 +304,29 @@ def test_the_running_worker_holds_each_message_to_the_parse_budget(mailbox, make
     assert worker.stop() == 0
 
 
+def test_a_worker_in_a_thread_parses_in_a_process_where_the_budget_holds(mailbox, make_config, store):
+    # Each mailbox of a desk has a thread, and a timer signal reaches the main thread only.
+    import threading
+
+    from worker.loop import Worker
+
+    mailbox.append(HOSTILE["100,000 nested divs"])
+    mailbox.append(eml("praise.eml"))
+    worker = Worker(make_config(parse_budget_seconds=0.05), store)
+
+    def poll():
+        with worker.inbox:
+            worker.poll(_now())
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    thread.join(60)
+    worker.close()
+    (slow,) = store.quarantined()
+    assert slow["quarantine_reason"] == "too slow: parsing took over 0.05 s (imap.parse_budget_seconds)"
+    assert len(store.messages(limit=10, state="parsed")) == 1
+
+
 def test_the_budget_leaves_nothing_behind():
     import signal
 

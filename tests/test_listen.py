@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from click.testing import CliRunner
 
 from worker.cli import main
-from worker.ingest import process_pending
 from worker.loop import Worker
 from worker.store import Store
 
@@ -138,7 +137,8 @@ def test_messages_left_unparsed_by_a_crash_are_processed_on_the_next_pass(mailbo
     config = make_config()
     poll(config, store)
     store.db.execute("UPDATE messages SET state = 'new'")
-    assert process_pending(store, config, NOW).parsed == 1
+    summary = poll(config, store)
+    assert (summary.fetched, summary.ingest.parsed) == (0, 1)
     assert store.counts()["parsed"] == 1
 
 

@@ -81,6 +81,3 @@ def process_messages(store: Store, config: Config, ids: list[int], now: datetime
     work = to_parse(store, ids, raws)
     return save_all(store, config, work, parse_all(work, Rules.of(config), now), now)
 
-
-def process_pending(store: Store, config: Config, now: datetime) -> IngestCounts:
-    return process_messages(store, config, store.pending_ids(), now)

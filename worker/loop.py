@@ -26,7 +26,7 @@ from .detect import ActiveModel, classify_pending
 from .errors import MailboxError, ModelError
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
-from .ingest import IngestCounts, process_pending, save_all, to_parse
+from .ingest import IngestCounts, save_all, to_parse
 from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
 from .oauth import SignInNeeded, tokens_for
 from .outbox import Sender, SendSummary
@@ -99,6 +99,7 @@ class Worker:
         self._model_warned = False
         self.sender = Sender(config, store, self.inbox)
         self.jobs = JobRunner(config, store)
+        self._parse_process: ParsePool | None = None  # see _ingest
 
     @property
     def classifier(self) -> "Classifier | None":
@@ -133,15 +134,19 @@ class Worker:
         uids = self.inbox.new_uids(after)
         if self.progress:
             self.progress(folder, 0, len(uids))
-        workers = min(4, (os.cpu_count() or 1) - 1)  # this process keeps a core: it saves, and parses too
-        pool = ParsePool(workers) if len(uids) >= PARALLEL_FROM and workers >= 1 else None
+        backlog = self._backlog_pool(len(uids))
         try:
             batches, raws = self._intake(folder, uidvalidity, uids, now, summary)  # the pool starts meanwhile
-            self._ingest(folder, batches, raws, now, summary, pool)
+            self._ingest(folder, batches, raws, now, summary, backlog)
         finally:
-            if pool is not None:
-                pool.close()
+            if backlog is not None:
+                backlog.close()
         self.store.record_check(folder, now, box=self.box)
+
+    @staticmethod
+    def _backlog_pool(count: int) -> ParsePool | None:
+        workers = min(4, (os.cpu_count() or 1) - 1)  # this process keeps a core: it saves, and parses too
+        return ParsePool(workers) if count >= PARALLEL_FROM and workers >= 1 else None
 
     def _intake(self, folder: str, uidvalidity: int, uids: list[int], now: datetime,
                 summary: PollSummary) -> tuple[list[list[int]], dict[int, bytes]]:
@@ -177,10 +182,19 @@ class Worker:
 
     def _ingest(self, folder: str, batches: list[list[int]], raws: dict[int, bytes], now: datetime,
                 summary: PollSummary, pool: ParsePool | None) -> None:
-        """Parse (in the pool's processes and here) and save what a pass stored, in order."""
+        """Parse (in the pool's processes and here) and save what a pass stored, in order.
+
+        The time budget is a timer signal, which only the main thread gets: a worker in another
+        thread (each mailbox of a desk has one) leaves all parsing to processes, and keeps one
+        for its lifetime for the mail that comes in a little at a time."""
+        here = threading.current_thread() is threading.main_thread()
+        if not here and pool is None and batches:
+            if self._parse_process is None:
+                self._parse_process = ParsePool(1)
+            pool = self._parse_process
         works = (to_parse(self.store, ids, raws) for ids in batches)
         total, done = sum(map(len, batches)), 0
-        for work, results in parse_in_order(works, Rules.of(self.config), now, pool):
+        for work, results in parse_in_order(works, Rules.of(self.config), now, pool, here=here):
             summary.ingest.add(save_all(self.store, self.config, work, results, now))
             done += len(work)
             if self.progress:
@@ -189,7 +203,9 @@ class Worker:
     def poll(self, now: datetime) -> PollSummary:
         summary = PollSummary()
         # Messages left half-way by a crash come first.
-        summary.ingest.add(process_pending(self.store, self.config, now))
+        pending, size = self.store.pending_ids(), self.config.imap.batch_size
+        self._ingest("messages left by a stop", [pending[i : i + size] for i in range(0, len(pending), size)], {},
+                     now, summary, None)
         for folder in self.config.imap.folders:
             self.poll_folder(folder, now, summary)
         return summary
@@ -255,50 +271,59 @@ class Worker:
         backoff = Backoff(imap.reconnect_max_seconds)
         wake = self._timers(clock)
         connected = False
-        while not stop.is_set():
-            try:
-                if connected and self.tokens is not None and self.tokens.stale():
-                    # Providers end a session when its token expires: sign in again before that.
-                    log.info("mailbox %s: signing in again with a fresh token", self.box)
+        try:
+            while not stop.is_set():
+                try:
+                    if connected and self.tokens is not None and self.tokens.stale():
+                        # Providers end a session when its token expires: sign in again before that.
+                        log.info("mailbox %s: signing in again with a fresh token", self.box)
+                        self.inbox.close()
+                        connected = False
+                    if not connected:
+                        self.inbox.connect()
+                        connected = True
+                    summary = self.tick(clock())
+                    if summary.fetched:
+                        log.info(
+                            "stored %d new message(s) (%d automated, %d quarantined)",
+                            summary.new, summary.ingest.automated, summary.ingest.quarantined,
+                        )
+                    backoff.reset()
+                    folders = imap.folders
+                    # IDLE watches one folder; with several, the others are polled on each wake.
+                    failpoint("before-idle-select")
+                    self.inbox.select(folders[0])
+                    box = self.store.mailbox(folders[0], self.box)
+                    if box and self.inbox.new_uids(box["last_uid"]):
+                        continue  # mail came in during the tick: IDLE would not announce it
+                    wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
+                    if not self.inbox.can_idle:
+                        wait = imap.poll_seconds
+                    if self.tokens is not None:
+                        wait = max(1.0, min(wait, self.tokens.expires_in - self.tokens.margin + 0.5))
+                    self.inbox.wait(wait, stop, wake)
+                except SignInNeeded as exc:
+                    self._record_error(exc)
                     self.inbox.close()
                     connected = False
-                if not connected:
-                    self.inbox.connect()
-                    connected = True
-                summary = self.tick(clock())
-                if summary.fetched:
-                    log.info(
-                        "stored %d new message(s) (%d automated, %d quarantined)",
-                        summary.new, summary.ingest.automated, summary.ingest.quarantined,
-                    )
-                backoff.reset()
-                folders = imap.folders
-                # IDLE watches one folder; with several, the others are polled on each wake.
-                failpoint("before-idle-select")
-                self.inbox.select(folders[0])
-                box = self.store.mailbox(folders[0], self.box)
-                if box and self.inbox.new_uids(box["last_uid"]):
-                    continue  # mail came in during the tick: IDLE would not announce it
-                wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
-                if not self.inbox.can_idle:
-                    wait = imap.poll_seconds
-                if self.tokens is not None:
-                    wait = max(1.0, min(wait, self.tokens.expires_in - self.tokens.margin + 0.5))
-                self.inbox.wait(wait, stop, wake)
-            except SignInNeeded as exc:
-                self._record_error(exc)
-                self.inbox.close()
-                connected = False
-                self._wait_for_sign_in(stop)
-            except (*TRANSIENT, MailboxError) as exc:
-                delay = backoff.next()
-                log.warning("%s: IMAP trouble (%s: %s); reconnecting in %.1f s", self.box, type(exc).__name__, exc, delay)
-                self._record_error(exc)
-                self.inbox.close()
-                connected = False
-                stop.wait(delay)
-        self.inbox.close()
+                    self._wait_for_sign_in(stop)
+                except (*TRANSIENT, MailboxError) as exc:
+                    delay = backoff.next()
+                    log.warning("%s: IMAP trouble (%s: %s); reconnecting in %.1f s",
+                                self.box, type(exc).__name__, exc, delay)
+                    self._record_error(exc)
+                    self.inbox.close()
+                    connected = False
+                    stop.wait(delay)
+        finally:
+            self.close()
         log.info("worker stopped (mailbox %s)", self.box)
+
+    def close(self) -> None:
+        self.inbox.close()
+        if self._parse_process is not None:
+            self._parse_process.close()
+            self._parse_process = None
 
 
 def run_desk(config: Config, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:

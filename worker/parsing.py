@@ -176,14 +176,15 @@ class _Slot:
 
 
 def parse_in_order(works: Iterable[Work], rules: Rules, now: datetime, pool: ParsePool | None = None,
-                   ahead: int = 8) -> Iterator[tuple[Work, list[Ready | str]]]:
+                   ahead: int = 8, here: bool = True) -> Iterator[tuple[Work, list[Ready | str]]]:
     """Each batch with its results, in order, parsed by the pool's processes or here.
 
     The processes take batches from the front, two each at a time; while the next batch to
     yield is still with them, this process parses the furthest batch nobody has started. Both
     ends work towards the middle, so every core stays busy whatever the mix of mail, and no
     batch is parsed twice. Nothing handed to the pool is taken back: on Python before 3.12 a
-    cancelled future breaks the pool's clean-up after a process dies.
+    cancelled future breaks the pool's clean-up after a process dies. With ``here`` false
+    (a thread, where the time budget cannot hold) only the pool parses, unless it breaks.
     """
     works = iter(works)
     window: deque[_Slot] = deque()
@@ -199,7 +200,7 @@ def parse_in_order(works: Iterable[Work], rules: Rules, now: datetime, pool: Par
                 _feed(pool, window, rules, now)
             if head.future is None:  # no pool, or a broken one
                 head.results = parse_all(head.work, rules, now)
-            elif head.future.done():
+            elif head.future.done() or not here:
                 break
             else:
                 furthest = next((slot for slot in reversed(window) if slot.future is None and slot.results is None), None)
@@ -249,7 +250,7 @@ class ParsePool:
 
         self.workers = workers
         self.executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=in_background)
-        with _main_module_hidden():  # every process starts now, while it is hidden
+        with _SPAWNING, _main_module_hidden():  # every process starts now, while it is hidden
             for _ in range(workers):
                 self.executor.submit(int)
 
@@ -275,6 +276,9 @@ def in_background() -> None:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
         os.nice(19)
+
+
+_SPAWNING = threading.Lock()  # __main__ is one per process: the mailboxes' threads hide it in turn
 
 
 @contextmanager
