@@ -267,59 +267,63 @@ class Worker:
                 return
 
     def run(self, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
-        imap = self.config.imap
-        backoff = Backoff(imap.reconnect_max_seconds)
-        wake = self._timers(clock)
-        connected = False
         try:
-            while not stop.is_set():
-                try:
-                    if connected and self.tokens is not None and self.tokens.stale():
-                        # Providers end a session when its token expires: sign in again before that.
-                        log.info("mailbox %s: signing in again with a fresh token", self.box)
-                        self.inbox.close()
-                        connected = False
-                    if not connected:
-                        self.inbox.connect()
-                        connected = True
-                    summary = self.tick(clock())
-                    if summary.fetched:
-                        log.info(
-                            "stored %d new message(s) (%d automated, %d quarantined)",
-                            summary.new, summary.ingest.automated, summary.ingest.quarantined,
-                        )
-                    backoff.reset()
-                    folders = imap.folders
-                    # IDLE watches one folder; with several, the others are polled on each wake.
-                    failpoint("before-idle-select")
-                    self.inbox.select(folders[0])
-                    box = self.store.mailbox(folders[0], self.box)
-                    if box and self.inbox.new_uids(box["last_uid"]):
-                        continue  # mail came in during the tick: IDLE would not announce it
-                    wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
-                    if not self.inbox.can_idle:
-                        wait = imap.poll_seconds
-                    if self.tokens is not None:
-                        wait = max(1.0, min(wait, self.tokens.expires_in - self.tokens.margin + 0.5))
-                    self.inbox.wait(wait, stop, wake)
-                except SignInNeeded as exc:
-                    self._record_error(exc)
-                    self.inbox.close()
-                    connected = False
-                    self._wait_for_sign_in(stop)
-                except (*TRANSIENT, MailboxError) as exc:
-                    delay = backoff.next()
-                    log.warning("%s: IMAP trouble (%s: %s); reconnecting in %.1f s",
-                                self.box, type(exc).__name__, exc, delay)
-                    self._record_error(exc)
-                    self.inbox.close()
-                    connected = False
-                    stop.wait(delay)
+            self._serve(stop, clock)
         finally:
             self.close()
         log.info("worker stopped (mailbox %s)", self.box)
 
+    def _serve(self, stop: threading.Event, clock: Callable[[], datetime]) -> None:
+        imap = self.config.imap
+        backoff = Backoff(imap.reconnect_max_seconds)
+        wake = self._timers(clock)
+        connected = False
+        while not stop.is_set():
+            try:
+                if connected and self.tokens is not None and self.tokens.stale():
+                    # Providers end a session when its token expires: sign in again before that.
+                    log.info("mailbox %s: signing in again with a fresh token", self.box)
+                    self.inbox.close()
+                    connected = False
+                if not connected:
+                    self.inbox.connect()
+                    connected = True
+                summary = self.tick(clock())
+                if summary.fetched:
+                    log.info(
+                        "stored %d new message(s) (%d automated, %d quarantined)",
+                        summary.new, summary.ingest.automated, summary.ingest.quarantined,
+                    )
+                backoff.reset()
+                folders = imap.folders
+                # IDLE watches one folder; with several, the others are polled on each wake.
+                failpoint("before-idle-select")
+                self.inbox.select(folders[0])
+                box = self.store.mailbox(folders[0], self.box)
+                if box and self.inbox.new_uids(box["last_uid"]):
+                    continue  # mail came in during the tick: IDLE would not announce it
+                wait = imap.idle_seconds if len(folders) == 1 else min(imap.idle_seconds, imap.poll_seconds)
+                if not self.inbox.can_idle:
+                    wait = imap.poll_seconds
+                if self.tokens is not None:
+                    wait = max(1.0, min(wait, self.tokens.expires_in - self.tokens.margin + 0.5))
+                self.inbox.wait(wait, stop, wake)
+            except SignInNeeded as exc:
+                self._record_error(exc)
+                self.inbox.close()
+                connected = False
+                self._wait_for_sign_in(stop)
+            except (*TRANSIENT, MailboxError) as exc:
+                delay = backoff.next()
+                log.warning("%s: IMAP trouble (%s: %s); reconnecting in %.1f s",
+                            self.box, type(exc).__name__, exc, delay)
+                self._record_error(exc)
+                self.inbox.close()
+                connected = False
+                stop.wait(delay)
+
     def close(self) -> None:
+        """The IMAP connection and this worker's parse process, if it has one."""
         self.inbox.close()
         if self._parse_process is not None:
             self._parse_process.close()
