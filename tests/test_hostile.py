@@ -304,7 +304,7 @@ def test_the_running_worker_holds_each_message_to_the_parse_budget(mailbox, make
     assert worker.stop() == 0
 
 
-def test_a_worker_in_a_thread_parses_in_a_process_where_the_budget_holds(mailbox, make_config, store):
+def test_a_worker_in_a_thread_parses_in_a_process_where_the_budget_holds(mailbox, make_config, store, monkeypatch):
     # Each mailbox of a desk has a thread, and a timer signal reaches the main thread only.
     import threading
 
@@ -321,10 +321,24 @@ def test_a_worker_in_a_thread_parses_in_a_process_where_the_budget_holds(mailbox
     thread = threading.Thread(target=poll)
     thread.start()
     thread.join(60)
-    worker.close()
     (slow,) = store.quarantined()
     assert slow["quarantine_reason"] == "too slow: parsing took over 0.05 s (imap.parse_budget_seconds)"
     assert len(store.messages(limit=10, state="parsed")) == 1
+
+    monkeypatch.setenv("AMENDS_FAILPOINT", "parse-process:kill")  # the next process dies on its first batch
+    worker.close_parse_process()
+    mailbox.append(eml("question.eml"))
+    thread = threading.Thread(target=poll)
+    thread.start()
+    thread.join(60)
+    assert len(store.messages(limit=10, state="parsed")) == 2  # parsed here after all
+    monkeypatch.delenv("AMENDS_FAILPOINT")
+    mailbox.append(HOSTILE["100,000 nested divs"].replace(b"hostile@customer", b"hostile-2@customer"))
+    thread = threading.Thread(target=poll)
+    thread.start()
+    thread.join(60)
+    worker.close()
+    assert len(store.quarantined()) == 2  # a new process took over, and the budget holds again
 
 
 def test_the_budget_leaves_nothing_behind():

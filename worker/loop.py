@@ -189,7 +189,8 @@ class Worker:
         for its lifetime for the mail that comes in a little at a time."""
         here = threading.current_thread() is threading.main_thread()
         if not here and pool is None and batches:
-            if self._parse_process is None:
+            if self._parse_process is None or self._parse_process.broken:  # a new one after a crash
+                self.close_parse_process()
                 self._parse_process = ParsePool(1)
             pool = self._parse_process
         works = (to_parse(self.store, ids, raws) for ids in batches)
@@ -325,6 +326,9 @@ class Worker:
     def close(self) -> None:
         """The IMAP connection and this worker's parse process, if it has one."""
         self.inbox.close()
+        self.close_parse_process()
+
+    def close_parse_process(self) -> None:
         if self._parse_process is not None:
             self._parse_process.close()
             self._parse_process = None

@@ -249,6 +249,7 @@ class ParsePool:
         from multiprocessing import get_context
 
         self.workers = workers
+        self.broken = False  # a process died: this pool takes no more work
         self.executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=in_background)
         with _SPAWNING, _main_module_hidden():  # every process starts now, while it is hidden
             for _ in range(workers):
@@ -257,9 +258,16 @@ class ParsePool:
     def submit(self, work: Work, rules: Rules, now: datetime) -> Future | None:
         """The batch's future, or None when the pool is broken: then it is parsed here."""
         try:
-            return self.executor.submit(_parse_in_process, work, rules, now)
+            future = self.executor.submit(_parse_in_process, work, rules, now)
         except BrokenProcessPool:
+            self.broken = True
             return None
+        future.add_done_callback(self._note_death)
+        return future
+
+    def _note_death(self, future: Future) -> None:
+        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+            self.broken = True
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)  # at most two batches a process are still with it
