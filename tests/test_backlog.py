@@ -5,14 +5,11 @@ import os
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
-
-import imapclient
 
 from worker.loop import PARALLEL_FROM, Worker
 from worker.parse import parse_message
 
-from .conftest import eml
+from .conftest import ROOT, eml
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 FIXTURES = ["question.eml", "praise.eml", "html_only.eml", "ooo_gmail.eml", "gmail_complaint_delivery.eml",
@@ -29,16 +26,6 @@ def backlog(count: int) -> list[bytes]:
     return out
 
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def deliver(mailbox, raws: list[bytes]) -> None:
-    with imapclient.IMAPClient("127.0.0.1", port=mailbox.server.port, ssl=False) as client:
-        client.login(mailbox.user, mailbox.server.password)
-        for start in range(0, len(raws), 500):
-            client.multiappend("INBOX", raws[start : start + 500])
-
-
 def same_as_parsing_here(store, count: int) -> None:
     for row in store.messages(limit=count):
         if row["id"] % 97 == 0:  # a sample
@@ -50,7 +37,7 @@ def same_as_parsing_here(store, count: int) -> None:
 
 def test_a_first_import_is_stored_whole_then_parsed_in_parse_processes(mailbox, make_config, store, caplog):
     raws = backlog(PARALLEL_FROM + 50)
-    deliver(mailbox, raws)
+    mailbox.append_many(raws)
     order: list[str] = []
     worker = Worker(make_config(), store, progress=lambda what, done, total: order.append(what) if done == total else None)
     with worker.inbox:
@@ -65,7 +52,7 @@ def test_a_first_import_is_stored_whole_then_parsed_in_parse_processes(mailbox, 
 def test_a_parse_process_that_dies_costs_its_batches_a_second_try_here_and_nothing_else(
         mailbox, make_config, store, caplog, monkeypatch):
     raws = backlog(PARALLEL_FROM + 50)
-    deliver(mailbox, raws)
+    mailbox.append_many(raws)
     monkeypatch.setenv("AMENDS_FAILPOINT", "parse-process:kill")  # every parse process dies on its first batch
     worker = Worker(make_config(), store)
     with worker.inbox:

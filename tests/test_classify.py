@@ -12,7 +12,7 @@ from classifiers.escalation import escalate
 from classifiers.labels import activate, model_dir_version
 from classifiers.model import Classifier, Thresholds, ordinal_probabilities, severity_from
 from classifiers.rules import critical_hits
-from classifiers.train import CORPUS, TRAINING_DATA, read_jsonl, train
+from classifiers.train import CORPUS, read_jsonl, train
 from worker.errors import ModelError
 from worker.parse import parse_message
 

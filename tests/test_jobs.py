@@ -1,7 +1,6 @@
 """Follow-ups, surveys and alerts on an injected clock: on time, once, cancelled, in hours."""
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -10,10 +9,9 @@ from worker.review import approve
 from worker.surveys import SurveyLinkError, make_token, parse_score, read_token
 from worker.web import create_app
 
-from .conftest import eml, smtp_toml
+from .conftest import ROOT, eml, smtp_toml
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "survey-secret-" + "y" * 30
 
 
@@ -369,8 +367,6 @@ def test_a_crash_between_due_and_sent_sends_the_follow_up_exactly_once(mailbox, 
     import signal
     import subprocess
     import sys
-
-    from .conftest import ROOT
 
     config, worker, draft = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
     follow_due = next(j for j in store.jobs() if j["kind"] == "follow_up")["due_at"]
