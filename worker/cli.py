@@ -158,8 +158,10 @@ def _human(delta: timedelta | None) -> str:
 def status(ctx: Context) -> None:
     """Show when each folder was last read successfully, and what is stored.
 
-    Exits 1 when a folder has not been read for longer than imap.stale_after_minutes: the
-    usual silent failure of mail pollers, worth wiring into monitoring.
+    Exits 1 when a folder has not been read for longer than imap.stale_after_minutes (the
+    usual silent failure of mail pollers), or when a stage has had work waiting that long:
+    mail not parsed, replies not sent or not filed in Sent, jobs overdue. Worth wiring into
+    monitoring.
     """
     warn_of_renamed_mailboxes(ctx)
     now = utcnow()
@@ -191,6 +193,7 @@ def status(ctx: Context) -> None:
         f"{counts.get('quarantined', 0)} quarantined, {counts['automated']} automated; "
         f"{counts['conversations']} conversations."
     )
+    stalled = ctx.store.stalled(now - limit)
     if stale:
         click.echo(
             f"warning: not checked for over {ctx.config.imap.stale_after_minutes} min: "
@@ -198,6 +201,9 @@ def status(ctx: Context) -> None:
             f"{', '.join(sorted({m.imap.host for m in ctx.config.mailboxes}))}?",
             err=True,
         )
+    for what in stalled:
+        click.echo(f"warning: waiting for over {ctx.config.imap.stale_after_minutes} min: {printable(what)}", err=True)
+    if stale or stalled:
         sys.exit(1)
 
 

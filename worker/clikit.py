@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .config import Config, load_config
-from .errors import AmendsError
+from .errors import AmendsError, store_problem
 from .store import Store
 
 console = Console()
@@ -57,7 +58,7 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.config.store.path)
+            self._store = Store.open(self.config.store.path, self.config.store.busy_timeout_seconds)
         return self._store
 
 
@@ -81,6 +82,12 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except AmendsError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except sqlite3.Error as exc:
+            context = click.get_current_context(silent=True)
+            obj = context.find_object(Context) if context else None
+            path = obj.config.store.path if obj is not None and obj._config is not None else "(the store)"
+            click.echo(f"error: {store_problem(exc, path)}; then run the command again", err=True)
+            sys.exit(1)
 
     return wrapper
 

@@ -8,6 +8,7 @@ the key instead of surfacing later as an odd failure.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 import re
@@ -108,6 +109,7 @@ class OAuthConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     path: str = "var/amends.db"
+    busy_timeout_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -455,7 +457,9 @@ def _section(path: str, name: str, cls: type, data: object) -> object:
     known = {f.name for f in dataclasses.fields(cls)}
     for key in data:
         if key not in known:
-            raise ConfigError(path, f"{name}.{key}", f"unknown key (known: {', '.join(sorted(known))})")
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(path, f"{name}.{key}", f"unknown key ({hint}known: {', '.join(sorted(known))})")
     values = {key: _coerce(path, f"{name}.{key}", value, hints[key]) for key, value in data.items()}
     section = cls(**values)
     if hasattr(section, "validate"):

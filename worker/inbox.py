@@ -115,14 +115,15 @@ class Inbox:
             raise RuntimeError("Inbox is not connected")
         return self.client
 
-    def select(self, folder: str) -> int:
-        """Open a folder read-only; returns its UIDVALIDITY."""
+    def select(self, folder: str, key: str = "imap.folders") -> int:
+        """Open a folder read-only; returns its UIDVALIDITY. ``key`` names the config key that
+        gave the folder, for the error when it does not exist."""
         try:
             info = self._c.select_folder(folder, readonly=True)
         except IMAPClientError as exc:
             if "nonexistent" in str(exc).lower() or "doesn't exist" in str(exc).lower():
                 raise MailboxError(
-                    f"IMAP folder {folder!r} does not exist; fix imap.folders in the config"
+                    f"IMAP folder {folder!r} does not exist; fix {key} in the config"
                 ) from None
             raise
         self.folder = folder
@@ -270,8 +271,8 @@ class Inbox:
             return int(text.split("APPENDUID", 1)[1].split()[1].rstrip("]"))
         return None
 
-    def search_header(self, folder: str, name: str, value: str) -> list[int]:
-        self.select(folder)
+    def search_header(self, folder: str, name: str, value: str, key: str = "imap.sent_folder") -> list[int]:
+        self.select(folder, key)
         return self._c.search(["HEADER", name, value])
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from classifiers.labels import SEVERITIES
 
-from .claims import claimed
+from .claims import Claim, LostClaim, claimed, renew
 from .config import Config
 from .context import build_context
 from .drafts import Templates, render_reply, render_template, tidy_text
@@ -122,13 +122,13 @@ class JobRunner:
         """Run each due job this process can claim; another process may be running the rest."""
         counts = JobCounts()
         for due in self.store.due_jobs(now):
-            with claimed(self.store, "jobs", due["id"], now, JOB_LEASE) as ours:
-                job = self.store.job(due["id"]) if ours else None  # read again: run meanwhile?
+            with claimed(self.store, "jobs", due["id"], JOB_LEASE) as held:
+                job = self.store.job(due["id"]) if held else None  # read again: run meanwhile?
                 if job is not None and job["state"] == "scheduled" and job["due_at"] <= iso(now):
-                    self._run(job, now, counts)
+                    self._run(job, now, counts, held)
         return counts
 
-    def _run(self, job: dict, now: datetime, counts: JobCounts) -> None:
+    def _run(self, job: dict, now: datetime, counts: JobCounts, held: Claim) -> None:
         if job["kind"] in CUSTOMER_JOBS:
             opening = self.hours.next_opening(now)
             if opening > now:
@@ -138,9 +138,14 @@ class JobRunner:
                 return
         try:
             with self.store.transaction():
+                # First, and in the job's own transaction: still scheduled, and still ours. A
+                # process whose lease ran out meanwhile stops here, and its mail is never queued.
+                renew(self.store, held, "state = 'scheduled'", state="done", done_at=iso(now),
+                      attempts=job["attempts"] + 1)
                 self.handlers[job["kind"]](job, now)
-                self.store.update_job(job["id"], state="done", done_at=iso(now), attempts=job["attempts"] + 1)
             counts.done += 1
+        except LostClaim as exc:
+            log.warning("job %s (%s): %s; left to it", job["id"], job["kind"], exc)
         except Exception as exc:  # one broken job must not stop the others
             log.exception("job %s (%s) failed", job["id"], job["kind"])
             with self.store.transaction():
@@ -255,7 +260,7 @@ class JobRunner:
     def _daily_digest(self, job: dict, now: datetime) -> None:
         """The complaints since the last digest that did not get an alert of their own."""
         end = datetime.fromisoformat(job["due_at"])
-        start = self.store.last_digest_end() or end - timedelta(days=1)
+        start = self.store.last_digest_end(other_than=job["id"]) or end - timedelta(days=1)
         alerted = self.config.followup.alert_severities if self.config.followup.leadership else ()
         rows = self.store.complaints_received(iso(start), iso(end), alerted)
         if not rows:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from schedule import Scheduler
 
 from .config import Config
 from .detect import ActiveModel, classify_pending
-from .errors import MailboxError, ModelError
+from .errors import AmendsError, MailboxError, ModelError, WorkerStopped, store_problem
 from .failpoints import failpoint
 from .inbox import TRANSIENT, Inbox
 from .ingest import IngestCounts, save_all, to_parse
@@ -322,6 +323,22 @@ class Worker:
                 self.inbox.close()
                 connected = False
                 stop.wait(delay)
+            except sqlite3.Error as exc:  # locked too long, disk full, a race lost to another worker
+                delay = backoff.next()
+                problem = store_problem(exc, self.config.store.path)
+                log.warning("%s: %s; trying again in %.1f s", self.box, problem, delay)
+                log.debug("store error", exc_info=True)
+                self._rollback()
+                self._record_error(exc)
+                stop.wait(delay)
+
+    def _rollback(self) -> None:
+        """A transaction an error left open (SQLite keeps some open after a failed statement)."""
+        try:
+            if self.store.db.conn.in_transaction:
+                self.store.db.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
 
     def close(self) -> None:
         """The IMAP connection and this worker's parse process, if it has one."""
@@ -336,17 +353,33 @@ class Worker:
 
 def run_desk(config: Config, stop: threading.Event, clock: Callable[[], datetime] = utcnow) -> None:
     """Every mailbox of the desk, each with its own IMAP connection (IDLE on each) and its own
-    SQLite connection. A mailbox that fails (sign-in, network) retries on its own backoff; the
-    others go on. Several mailboxes get a thread each; one runs in this thread, because only
-    the main thread can hold a message to its parse time budget (a timer signal)."""
+    SQLite connection. A mailbox that fails (sign-in, network, the store) retries on its own
+    backoff; the others go on. Several mailboxes get a thread each; one runs in this thread,
+    because only the main thread can hold a message to its parse time budget (a timer signal).
+
+    An error no retry can cure (a config problem, a bug) stops the whole desk and raises
+    ``WorkerStopped``, so that `amends run` exits non-zero and a supervisor restarts it."""
     lock = threading.Lock()
+    failures: list[str] = []
 
     def serve(box_config: Config) -> None:
-        store = Store.open(box_config.store.path)
+        name = box_config.mailbox_name
+        try:
+            store = Store.open(box_config.store.path, box_config.store.busy_timeout_seconds)
+        except sqlite3.Error as exc:
+            failures.append(f"mailbox {name}: {store_problem(exc, box_config.store.path)}")
+            stop.set()
+            return
         try:
             Worker(box_config, store, desk_lock=lock).run(stop, clock)
-        except Exception:  # a bug in one mailbox's loop must not take the others down
-            log.exception("the worker for mailbox %s stopped on an error", box_config.mailbox_name)
+        except AmendsError as exc:
+            failures.append(f"mailbox {name}: {exc}")
+            stop.set()
+        except Exception as exc:  # a bug: one line for the person, the traceback for the log
+            log.debug("the worker for mailbox %s stopped on an error", name, exc_info=True)
+            failures.append(f"mailbox {name} stopped on an unexpected error ({type(exc).__name__}: {exc}); "
+                            "run with log.level = \"debug\" for the traceback")
+            stop.set()
         finally:
             store.close()
 
@@ -355,11 +388,13 @@ def run_desk(config: Config, stop: threading.Event, clock: Callable[[], datetime
                  ", ".join(box.imap.folders))
     if len(config.mailboxes) == 1:
         serve(config.for_mailbox(config.mailboxes[0].name))
-        return
-    threads = [threading.Thread(target=serve, args=(config.for_mailbox(box.name),), name=f"mailbox-{box.name}",
-                                daemon=True) for box in config.mailboxes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(0.5)
+    else:
+        threads = [threading.Thread(target=serve, args=(config.for_mailbox(box.name),), name=f"mailbox-{box.name}",
+                                    daemon=True) for box in config.mailboxes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.5)
+    if failures:
+        raise WorkerStopped("; ".join(failures) + "; fix that and start `amends run` again")

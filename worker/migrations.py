@@ -398,4 +398,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         DROP INDEX IF EXISTS messages_conversation;
         """,
     ),
+    (
+        14,
+        "claims carry a token; a message's identity includes its content; drafts keep their Message-ID",
+        """
+        ALTER TABLE outbox ADD COLUMN claim_token TEXT;
+        ALTER TABLE jobs ADD COLUMN claim_token TEXT;
+        ALTER TABLE messages ADD COLUMN content_key TEXT;
+        ALTER TABLE drafts ADD COLUMN message_id TEXT;
+        """,
+    ),
 ]

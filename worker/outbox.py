@@ -11,6 +11,12 @@ the final dot is discarded): send again. A crash after it leaves the row "sendin
 folder is the evidence: found there, it was sent; not found and the provider files submitted
 mail itself (``provider_saves_sent``), it was not; not found otherwise, nobody can tell, so the
 reply is held as failed for a person to check. Amends never guesses its way to a second copy.
+
+Each write before an SMTP step names the sender's claim (``claims.renew``): a sender whose
+lease ran out while it was paused, and whose row another process took over, finds the write
+refused and drops the connection before the body goes. And a customer-facing message is looked
+for in the Sent folder before its first attempt, so a database that lost its last writes (a
+deleted WAL, a restored backup) cannot send a reply the customer already has.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 from typing import TYPE_CHECKING
 
-from .claims import claimed
+from .claims import Claim, LostClaim, claimed, renew
 from .config import Config
 from .errors import MailboxError
 from .failpoints import failpoint
@@ -119,9 +125,14 @@ class Sender:
     # -- the Sent folder ----------------------------------------------------------------------
 
     def _in_sent_folder(self, message_id: str) -> bool:
+        """Whether the Sent folder has the message; a folder that does not exist has nothing."""
         if self.inbox is None:
             return False
-        uids = self.inbox.search_header(self.config.imap.sent_folder, "Message-ID", f"<{message_id}>")
+        try:
+            uids = self.inbox.search_header(self.config.imap.sent_folder, "Message-ID", f"<{message_id}>")
+        except MailboxError as exc:
+            log.warning("%s", exc)
+            return False
         return bool(uids)
 
     def _file_copy(self, row: dict, now: datetime) -> bool:
@@ -136,8 +147,11 @@ class Sender:
                 self.inbox.append(self.config.imap.sent_folder, self.store.outbox_raw(row["id"]), flags=(b"\\Seen",))
             self.store.update_outbox(row["id"], now, filed_at=iso(now))
             return True
-        except IMAP_TRANSIENT as exc:
-            log.warning("could not file message %s in %s yet: %s", row["message_id"], self.config.imap.sent_folder, exc)
+        except (*IMAP_TRANSIENT, MailboxError) as exc:  # sending goes on; amends status shows what waits
+            log.warning("could not file message %s in the Sent folder %r yet (imap.sent_folder): %s",
+                        row["message_id"], self.config.imap.sent_folder, exc)
+            self.store.update_outbox(row["id"], now, last_error=f"not filed in the Sent folder {self.config.imap.sent_folder!r} "
+                                                                  f"(imap.sent_folder) yet: {exc}")
             return False
 
     # -- one message ------------------------------------------------------------------------------
@@ -155,11 +169,12 @@ class Sender:
             return "sent"
         return "resend" if self.config.smtp.provider_saves_sent else "hold"
 
-    def _deliver(self, row: dict, now: datetime) -> None:
+    def _deliver(self, row: dict, now: datetime, held: Claim) -> None:
         raw = self.store.outbox_raw(row["id"])
         msg = message_from_bytes(raw, policy=SMTP_POLICY)
         sender = self.config.smtp.from_address
         client = self.smtp_factory(self.config, self.inbox.tokens if self.inbox else None)
+        in_data = False
         try:
             client.ehlo_or_helo_if_needed()
             code, reply = client.mail(sender)
@@ -172,21 +187,28 @@ class Sender:
             code, reply = client.docmd("DATA")
             if code != 354:
                 raise smtplib.SMTPDataError(code, reply)
-            # From here the server may end up with the message: record that before the body goes.
+            in_data = True
+            # From here the server may end up with the message: record that before the body goes,
+            # and only while the claim is ours (else the connection is dropped: no final dot, no mail).
             with self.store.durable():
-                self.store.update_outbox(row["id"], now, stage="data")
+                renew(self.store, held, stage="data")
             client.send(dot_stuffed(msg.as_bytes()))
             code, reply = client.getreply()
+            in_data = False
             if code >= 400:
                 raise smtplib.SMTPDataError(code, reply)
             failpoint("smtp-after-accept")
         finally:
             try:
-                client.quit()
+                if in_data:
+                    client.close()  # a QUIT now would be read as part of the body
+                else:
+                    client.quit()
             except (smtplib.SMTPException, OSError):
                 client.close()
 
-    def send_one(self, row: dict, now: datetime, summary: SendSummary) -> None:
+    def send_one(self, row: dict, now: datetime, summary: SendSummary, held: Claim) -> None:
+        """Send one claimed row; raises ``LostClaim`` when another process took it over."""
         if row["state"] == "sent":
             summary.filed += int(self._file_copy(row, now))
             return
@@ -204,14 +226,16 @@ class Sender:
                 self.store.update_outbox(row["id"], now, state="failed", last_error=UNCERTAIN)
                 summary.failed += 1
                 return
+        if row["state"] == "queued" and row["attempts"] == 0 and self._sent_already(row, now, summary):
+            return
         if row["promise_hours"]:
             row = refresh_promise(self.store, self.config, row, now)  # "by 11am today" must not be past
         attempts = row["attempts"] + 1
         with self.store.durable():
-            self.store.update_outbox(row["id"], now, state="sending", stage="connect", attempts=attempts)
+            renew(self.store, held, state="sending", stage="connect", attempts=attempts)
         failpoint("smtp-before-connect")
         try:
-            self._deliver(row, now)
+            self._deliver(row, now, held)
         except smtplib.SMTPResponseException as exc:
             self._failed(row, now, attempts, exc.smtp_code, _words(exc.smtp_error), summary)
             return
@@ -233,6 +257,25 @@ class Sender:
         log.info("sent %s %s to %s", row["kind"].replace("_", " "), row["message_id"], row["to_addr"])
         summary.record(row)
         summary.filed += int(self._file_copy(dict(row, state="sent"), now))
+
+    def _sent_already(self, row: dict, now: datetime, summary: SendSummary) -> bool:
+        """A reply about to go out for the first time that the Sent folder already has was sent
+        before the database lost track of it: recorded as sent, not sent again."""
+        if row["kind"] not in CUSTOMER_FACING or self.inbox is None:
+            return False
+        try:
+            found = self._in_sent_folder(row["message_id"])
+        except IMAP_TRANSIENT as exc:
+            log.warning("cannot check the Sent folder for %s yet: %s; not sending it before that",
+                        row["message_id"], exc)
+            return True
+        if found:
+            log.warning("message %s is already in the Sent folder although the database had not sent it "
+                        "(its last writes were lost?); recorded as sent, not sent again", row["message_id"])
+            self.store.update_outbox(row["id"], now, state="sent", sent_at=iso(now), filed_at=iso(now),
+                                     last_error="found in the Sent folder before its first attempt: not sent again")
+            summary.record(row)
+        return found
 
     def _failed(self, row: dict, now: datetime, attempts: int, code: int, words: str, summary: SendSummary) -> None:
         smtp = self.config.smtp
@@ -259,10 +302,15 @@ class Sender:
         summary = SendSummary()
         lease = timedelta(seconds=max(300, 10 * self.config.smtp.timeout_seconds))
         for due in self.store.outbox_due(now, self.config.mailbox_name):
-            with claimed(self.store, "outbox", due["id"], now, lease) as ours:
-                row = self.store.outbox_row(due["id"]) if ours else None  # read again: sent meanwhile?
-                if row is not None and _still_due(row, now):
-                    self.send_one(row, now, summary)
+            with claimed(self.store, "outbox", due["id"], lease) as held:
+                row = self.store.outbox_row(due["id"]) if held else None  # read again: sent meanwhile?
+                if row is None or not _still_due(row, now):
+                    continue
+                try:
+                    self.send_one(row, now, summary, held)
+                except LostClaim as exc:
+                    log.warning("message %s: %s while this process was held up; not sent from here",
+                                row["message_id"], exc)
         return summary
 
 

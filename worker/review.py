@@ -104,7 +104,10 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
             "stakes": json.dumps(stakes.to_json()) if stakes.hits else None, "hold_role": composed.hold_role,
             "error": error, "created_at": iso(now), "updated_at": iso(now),
         }
+        values["message_id"] = new_message_id(box_config(store, config, row["conversation_id"]).smtp.message_id_domain)
         with store.transaction():
+            if store.draft_for_message(row["message_pk"]) is not None:
+                continue  # another worker sharing the database drafted it meanwhile
             previous = store.open_draft(row["conversation_id"])
             if previous:
                 values["previous_draft_id"] = previous["id"]
@@ -170,6 +173,7 @@ def reopen(store: Store, config: Config, survey_id: int, now: datetime, message_
         "rendered_body": composed.body, "severity": severity, "category": category, "template": composed.template,
         "language": composed.language, "customer_language": customer_language, "hold_role": composed.hold_role,
         "stakes": json.dumps(stakes.to_json()) if stakes.hits else None, "error": error,
+        "message_id": new_message_id(box_config(store, config, survey["conversation_id"]).smtp.message_id_domain),
         "created_at": iso(now), "updated_at": iso(now)})
     store.add_draft_version(draft_id, 1, composed.body, "amends", now)
     store.audit("amends", "reopened by a low survey score", "draft", draft_id, detail | {"error": error}, now)
@@ -294,7 +298,11 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
         raise ReviewError("the reply is empty")
     hours, due, phrase = promise(config, draft["severity"], now, draft["language"])
     promised = DEADLINE in final_body
-    message_id = new_message_id(config.smtp.message_id_domain)
+    # The Message-ID the draft was given when it was made, so that the Sent folder can tell
+    # whether this reply went out already (a database that lost its last writes); a second
+    # approval after a failure is a new message.
+    first = draft["message_id"] and store.outbox_for_draft(draft_id) is None
+    message_id = draft["message_id"] if first else new_message_id(config.smtp.message_id_domain)
     rendered, reply = _build(store, config, templates, draft, fill_deadline(final_body, phrase), by, now, message_id)
     with store.transaction():
         current = store.draft(draft_id)

@@ -37,7 +37,7 @@ from .store_jobs import JobQueries
 from .store_outbox import OutboxQueries
 from .store_review import ReviewQueries
 
-__all__ = ["Fetched", "Store", "iso", "message_key", "utcnow"]
+__all__ = ["Fetched", "Store", "content_key", "iso", "message_key", "utcnow"]
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,37 @@ class Fetched:
 
 
 def message_key(raw: bytes, message_id: str | None) -> str:
-    """Identity across folders and UIDVALIDITY resets: the Message-ID, else the bytes' hash."""
+    """Identity across folders and UIDVALIDITY resets: the Message-ID, else the bytes' hash.
+    Two different messages with one Message-ID (web forms and scripts reuse them) are told
+    apart by ``content_key``: the second is stored under ``mid:ID#<its content key>``."""
     if message_id:
         return f"mid:{message_id}"
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def content_key(raw: bytes) -> str:
+    """The sender, the date and the body: what copies of one message share even when their
+    trace headers differ (a copy in another folder, or delivered to a second mailbox)."""
+    ends = [(at, len(mark)) for mark in (b"\r\n\r\n", b"\n\n") if (at := raw.find(mark)) >= 0]
+    at, length = min(ends) if ends else (len(raw), 0)
+    wanted: dict[bytes, list[bytes]] = {b"from": [], b"date": []}
+    current: list[bytes] | None = None
+    for line in raw[:at].split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if current is not None:
+                current.append(line.strip())
+            continue
+        name, colon, value = line.partition(b":")
+        current = wanted.get(name.strip().lower()) if colon else None
+        if current is not None and not current:
+            current.append(value.strip())
+        elif current is not None:
+            current = None  # a repeated header: the first one counts
+    digest = hashlib.sha256()
+    for name in (b"from", b"date"):
+        digest.update(b" ".join(wanted[name]) + b"\0")
+    digest.update(raw[at + length:].strip())
+    return digest.hexdigest()[:32]
 
 
 def _private(path: Path) -> None:
@@ -82,15 +109,17 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
         self.path = path
 
     @classmethod
-    def open(cls, path: str) -> "Store":
+    def open(cls, path: str, busy_timeout: float = 30.0) -> "Store":
+        """Open (and migrate) the database; ``busy_timeout`` is how long a statement waits for
+        another process's write lock before it fails with "database is locked"."""
         if path != ":memory:":
             _private(Path(path))
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         store = cls(db, path)
         store.migrate()
         return store
@@ -101,24 +130,29 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
     # -- schema -------------------------------------------------------------------------
 
     def migrate(self) -> list[int]:
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        done = {row[0] for row in self.db.execute("SELECT version FROM schema_migrations")}
+        """Apply the migrations not applied yet. Several processes may open a new database at
+        once: the first takes the write lock and migrates, the others wait and find it done."""
+        if self._pending_migrations(locked=False) == []:
+            return []  # the usual case, without taking the write lock
         applied = []
-        for version, name, sql in MIGRATIONS:
-            if version in done:
-                continue
-            with self.transaction():
+        with self.transaction():
+            for version, name, sql in self._pending_migrations(locked=True):
                 for statement in sql.split(";"):
                     if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, iso(utcnow())]
-                )
-            applied.append(version)
+                        self._exec(statement)
+                self._exec("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, iso(utcnow())])
+                applied.append(version)
         return applied
+
+    def _pending_migrations(self, locked: bool) -> list[tuple[int, str, str]]:
+        exists = self._exec("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+        if not exists:
+            if not locked:
+                return list(MIGRATIONS)
+            self._exec("CREATE TABLE schema_migrations "
+                       "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        done = {row[0] for row in self._exec("SELECT version FROM schema_migrations")}
+        return [migration for migration in MIGRATIONS if migration[0] not in done]
 
     def schema_version(self) -> int:
         return self.db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
@@ -219,17 +253,18 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
             located = self._known(
                 "SELECT uid, 1 FROM locations WHERE mailbox = ? AND folder = ? AND uidvalidity = ? AND uid IN ({})",
                 [box, folder, uidvalidity], [fetched.uid for fetched, _ in batch])
-            todo = [(fetched, mid, message_key(fetched.raw, mid)) for fetched, mid in batch if fetched.uid not in located]
-            known = self._known("SELECT message_key, id FROM messages WHERE message_key IN ({})", [],
-                                [key for _, _, key in todo])
-            for fetched, mid, key in todo:
-                pk = known.get(key)
+            todo = [(fetched, mid, message_key(fetched.raw, mid), content_key(fetched.raw))
+                    for fetched, mid in batch if fetched.uid not in located]
+            known = self._known_keys([key for _, _, key, _ in todo] + [f"{key}#{ck}" for _, mid, key, ck in todo if mid])
+            for fetched, mid, key, ck in todo:
+                pk = self._same_message(known, key, ck) if mid else known.get(key, (None,))[0]
                 if pk is None:
-                    pk = known[key] = self._exec(
+                    stored_as = f"{key}#{ck}" if key in known else key  # the Message-ID is taken by another message
+                    pk = self._exec(
                         "INSERT INTO messages (message_key, message_id, sha256, size, folder, uid,"
-                        " internal_date, fetched_at, mailbox) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " internal_date, fetched_at, mailbox, content_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [
-                            key,
+                            stored_as,
                             mid,
                             hashlib.sha256(fetched.raw).hexdigest(),
                             fetched.size,  # the server's size: for mail over the limit, raw is its header only
@@ -238,8 +273,10 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                             iso(fetched.internal_date),
                             iso(now),
                             box,
+                            ck,
                         ],
                     ).lastrowid
+                    known[stored_as] = (pk, ck)
                     self._exec("INSERT INTO raw_messages VALUES (?, ?)", [pk, fetched.raw])
                     new.append((pk, fetched))
                 self._exec("INSERT INTO locations (mailbox, folder, uidvalidity, uid, message_pk) VALUES (?, ?, ?, ?, ?)",
@@ -250,6 +287,35 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
                     [max(f.uid for f, _ in batch), box, folder],
                 )
         return new
+
+    def _known_keys(self, keys: list[str]) -> dict[str, tuple[int, str | None]]:
+        """``{message_key: (id, content_key)}`` of the stored messages among ``keys``."""
+        found: dict[str, tuple[int, str | None]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for key, pk, ck in self._exec(
+                    f"SELECT message_key, id, content_key FROM messages WHERE message_key IN ({','.join('?' * len(chunk))})",
+                    chunk):
+                found[key] = (pk, ck)
+        return found
+
+    def _same_message(self, known: dict[str, tuple[int, str | None]], key: str, ck: str) -> int | None:
+        """The stored message this one is a copy of: same Message-ID and same content. Rows
+        stored before content keys were kept get theirs from their raw bytes, once; our own
+        replies (no raw bytes) are known by their Message-ID."""
+        if f"{key}#{ck}" in known:
+            return known[f"{key}#{ck}"][0]
+        if key not in known:
+            return None
+        pk, stored = known[key]
+        if stored is None:
+            row = self._exec("SELECT raw FROM raw_messages WHERE message_pk = ?", [pk]).fetchone()
+            if row is None:
+                return pk
+            stored = content_key(row[0])
+            self._exec("UPDATE messages SET content_key = ? WHERE id = ?", [stored, pk])
+            known[key] = (pk, stored)
+        return pk if stored == ck else None
 
     def _known(self, sql: str, fixed: list, values: list) -> dict:
         """``{first column: second}`` of ``sql`` for ``values`` in its ``IN ({})``, a chunk at a time."""

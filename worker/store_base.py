@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,14 @@ def to_json(value: object) -> str | None:
 class StoreBase:
     db: sqlite_utils.Database
 
+    # The store's own clock, as iso() writes instants: leases are judged by it, never by a
+    # caller's ``now`` (which may be a month ahead on purpose, or a host's clock that drifts).
+    NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')"
+
+    @staticmethod
+    def now_plus_sql(delta: timedelta) -> str:
+        return f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '+{int(delta.total_seconds())} seconds')"
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE: take the write lock up front so two writers never deadlock."""
@@ -45,9 +53,15 @@ class StoreBase:
         try:
             yield
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite has rolled back by itself after some errors (a full disk)
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def durable(self) -> Iterator[None]:

@@ -72,6 +72,24 @@ class JobQueries(StoreBase):
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?) "
             "OR EXISTS (SELECT 1 FROM jobs WHERE state = 'scheduled' AND due_at <= ?)", [moment, moment]).fetchone()[0])
 
+    def stalled(self, before: datetime) -> list[str]:
+        """Stages that have had work waiting since before ``before``: what `amends status` warns of."""
+        moment = iso(before)
+        checks = [
+            ("message(s) stored but not parsed", "SELECT count(*), NULL FROM messages WHERE state = 'new' AND fetched_at < ?"),
+            ("approved message(s) not sent", "SELECT count(*), max(last_error) FROM outbox "
+             "WHERE state IN ('queued', 'sending') AND next_attempt_at < ?"),
+            ("sent message(s) not filed in the Sent folder (imap.sent_folder)", "SELECT count(*), max(last_error) "
+             "FROM outbox INDEXED BY outbox_unfiled WHERE state = 'sent' AND filed_at IS NULL AND sent_at < ?"),
+            ("job(s) overdue", "SELECT count(*), max(last_error) FROM jobs WHERE state = 'scheduled' AND due_at < ?"),
+        ]
+        found = []
+        for what, sql in checks:
+            count, error = self._exec(sql, [moment]).fetchone()
+            if count:
+                found.append(f"{count} {what}" + (f" (last error: {error})" if error else ""))
+        return found
+
     def jobs(self, state: str | None = None, kind: str | None = None, limit: int = 200) -> list[dict]:
         clause, params = self._where(state=state or None, kind=kind or None)
         return list(self.db.query(f"SELECT * FROM jobs {clause} ORDER BY due_at, id LIMIT ?", [*params, limit]))
@@ -80,8 +98,9 @@ class JobQueries(StoreBase):
         return self._exec("UPDATE jobs SET state = 'cancelled', done_at = ?, reason = ? WHERE state = 'scheduled' "
                           "AND kind = ?", [iso(now), reason, kind]).rowcount
 
-    def last_digest_end(self) -> datetime | None:
-        row = self._exec("SELECT max(due_at) FROM jobs WHERE kind = 'daily_digest' AND state = 'done'").fetchone()
+    def last_digest_end(self, other_than: int) -> datetime | None:
+        row = self._exec("SELECT max(due_at) FROM jobs WHERE kind = 'daily_digest' AND state = 'done' AND id != ?",
+                         [other_than]).fetchone()
         return datetime.fromisoformat(row[0]) if row[0] else None
 
     def complaints_received(self, start: str, end: str, leave_out: tuple[str, ...]) -> list[dict]:

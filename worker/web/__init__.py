@@ -104,5 +104,5 @@ def templates() -> Templates:
 def store() -> Store:
     """One connection per request: SQLite connections are not shared between threads."""
     if "store" not in g:
-        g.store = Store.open(config().store.path)
+        g.store = Store.open(config().store.path, config().store.busy_timeout_seconds)
     return g.store
