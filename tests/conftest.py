@@ -40,6 +40,39 @@ HUMAN_FIXTURES = sorted(
 )
 
 
+def descendants(pid: int) -> list[tuple[int, str]]:
+    """Every process started by ``pid`` and still running (its children's children too), with
+    its command line."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if fields[0] != "Z":
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            found.append((child, command.strip()))
+            todo.append(child)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_running() -> Iterator[None]:
+    """Tests that leave a parse process or a server behind fail the run: a worker that did
+    the same would leak one per crash. multiprocessing's resource tracker ends with us."""
+    yield
+    left = [f"{command[:120]} (pid {pid})" for pid, command in descendants(os.getpid())
+            if "resource_tracker" not in command]
+    assert not left, f"still running after the tests: {'; '.join(left)}"
+
+
 def eml(name: str) -> bytes:
     return (EML / name).read_bytes()
 

@@ -7,10 +7,12 @@ import sys
 import threading
 from datetime import datetime, timezone
 
+import pytest
 from click.testing import CliRunner
 
 from worker.cli import main
 from worker.config import parse_config
+from worker.dovecot import free_port
 from worker.loop import Worker
 from worker.review import draft_pending
 from worker.store import Fetched, Store
@@ -160,8 +162,12 @@ def test_a_missing_sent_folder_keeps_sending_and_status_names_the_key(mailbox, m
     assert "1 sent message(s) not filed in the Sent folder (imap.sent_folder)" in result.output
 
 
-def test_run_with_a_fatal_error_exits_non_zero_with_one_line(mailbox, make_config, monkeypatch):
+@pytest.mark.parametrize("server", ["running", "unreachable"])
+def test_run_with_a_fatal_error_exits_non_zero_with_one_line(mailbox, make_config, monkeypatch, server):
     config = make_config()
+    if server == "unreachable":  # the password is checked before connecting, not after the retries
+        text = open(config.path).read()
+        open(config.path, "w").write(text.replace(f"port = {mailbox.port}", f"port = {free_port()}", 1))
     monkeypatch.delenv(PASSWORD_ENV)
     proc = subprocess.run([sys.executable, "-m", "worker.cli", "--config", config.path, "run"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)

@@ -215,6 +215,29 @@ def test_a_one_shot_command_with_the_server_down_says_so_in_one_line(make_config
         assert "Traceback" not in result.output
 
 
+def test_a_wrong_port_or_security_names_the_key_that_fixes_it(make_config, mailbox):
+    import socket
+    from pathlib import Path
+
+    config = make_config()
+    path = Path(config.path)
+    text = path.read_text()
+    with socket.socket() as silent:  # a port that accepts and says nothing: not IMAP
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        path.write_text(text.replace(f"port = {mailbox.port}", f"port = {port}\ntimeout_seconds = 1", 1))
+        result = CliRunner().invoke(main, ["--config", str(path), "poll", "--once"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"127.0.0.1:{port} accepted the connection but sent no IMAP greeting in 1 s" in result.output
+    assert "imap.port" in result.output
+    path.write_text(text.replace('security = "none"', 'security = "ssl"', 1))  # TLS on a plain port
+    result = CliRunner().invoke(main, ["--config", str(path), "poll", "--once"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"no TLS at the IMAP server at 127.0.0.1:{mailbox.port}" in result.output
+    assert "check imap.security" in result.output
+
+
 def test_news_announced_during_the_pre_idle_search_wakes_the_wait_at_once(mailbox, make_config):
     """Mail appended while the worker searches before IDLE: Dovecot says "* N EXISTS" in the
     SEARCH response, but the search result was computed just before. Found by the benchmark."""

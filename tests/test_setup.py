@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from worker.cli import main
 from worker.config import load_config, parse_config
-from worker.demo import choose_ports, write_run_config
-from worker.errors import ConfigError
+from worker.demo import choose_ports, only_one_demo, write_run_config
+from worker.errors import AmendsError, ConfigError
 from worker.outbox import SendSummary
 from worker.report import root_causes
 from worker.smtp_sink import SmtpSink
@@ -44,7 +44,8 @@ finally:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as an ordinary user, every other test already runs this way")
 def test_dovecot_runs_as_an_ordinary_user():
-    """The demo and the tests need no root: Dovecot runs as whoever starts it."""
+    """The demo and the tests need no root: Dovecot runs as whoever starts it, found where
+    Debian puts it even though an ordinary user's PATH has no /usr/sbin."""
     shared = Path("/tmp") / f"amends-nobody-{os.getpid()}"
     shared.mkdir(mode=0o777, exist_ok=True)
     os.chmod(shared, 0o777)
@@ -66,7 +67,7 @@ def test_dovecot_runs_as_an_ordinary_user():
         python = shutil.which("python3", path="/usr/bin:/usr/local/bin") or sys.executable
         done = subprocess.run([python, str(script), str(shared), str(shared)], preexec_fn=as_nobody,
                               capture_output=True, text=True, cwd=str(shared), timeout=60,
-                              env={"PATH": os.environ["PATH"], "HOME": str(shared)})
+                              env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(shared)})  # no /usr/sbin
         assert done.returncode == 0, done.stderr[-2000:]
         assert done.stdout.strip() == "stored 1 as uid 65534"
     finally:
@@ -88,6 +89,15 @@ def test_the_demo_takes_free_ports_when_its_own_are_busy(tmp_path):
     chosen = dataclasses.replace(chosen, store=dataclasses.replace(chosen.store, path=str(tmp_path / "amends.db")))
     run = write_run_config(chosen)  # what commands in another terminal use
     assert run == tmp_path / "demo-run.toml" and load_config(str(run)).smtp.port == chosen.smtp.port
+
+
+def test_a_second_demo_in_the_same_directory_is_refused_with_one_line(tmp_path):
+    config = parse_config(f'[imap]\nusername = "demo"\n[store]\npath = "{tmp_path / "amends.db"}"\n', "demo.toml")
+    first = only_one_demo(config)
+    with pytest.raises(AmendsError, match=f"a demo is already running in {tmp_path} \\(pid {os.getpid()}\\)"):
+        only_one_demo(config)
+    first.close()  # the first demo ends: the next may start
+    only_one_demo(config).close()
 
 
 def test_the_demo_has_its_own_config_and_amends_toml_is_the_users(tmp_path, monkeypatch):

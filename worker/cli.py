@@ -444,13 +444,15 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
     Uses config/demo.toml (everything on 127.0.0.1) unless --config or $AMENDS_CONFIG names
     another; it refuses a config that points at another server. A port that is taken is
     swapped for a free one. Sent mail lands in var/demo-mail/ as .eml files. Runs until Ctrl-C,
-    or one pass with --once (also beside a running demo). Run it twice: nothing is stored twice.
+    or one pass with --once. One demo at a time: beside a running one, use its config
+    (var/demo-run.toml) with the other commands.
     """
     from . import demo as demo_module  # the SMTP sink and the web server: only the demo needs them
 
     if ctx.config_path is None and not os.environ.get(ENV_VAR):
         ctx.config_path = DEMO_PATH
     demo_module.check_local(ctx.config)
+    lock = demo_module.only_one_demo(ctx.config)  # noqa: F841  held until the demo ends
     config, notes = demo_module.choose_ports(ctx.config)
     for note in notes:
         console.print(note, markup=False)
@@ -479,8 +481,10 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         stop_web = demo_module.serve_web(config)
         console.print(f"\nReview pages: {config.web.base_url}/  (user [bold]{name}[/], password [bold]{password}[/])",
                       markup=True, highlight=False)
+        activate = Path(sys.prefix) / "bin" / "activate"
         console.print("Approve a draft there; the worker sends it to the SMTP sink. Ctrl-C stops everything.\n"
                       "In another terminal, to see the follow-up and the survey (links work while the demo runs):\n"
+                      + (f"  . {activate}\n" if activate.exists() else "") +
                       f"  export AMENDS_CONFIG={run_config}\n"
                       f"  export {config.web.secret_key_env}=$(cat {config.data_dir / 'demo-secret'})\n"
                       f"  export {config.imap.password_env}={os.environ[config.imap.password_env]}\n"

@@ -7,6 +7,7 @@ real mailbox even when pointed at a production config by mistake.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import secrets
 import socket
@@ -15,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import imapclient
 
 from . import demo_mail
 from .config import DEMO_PATH, Config, to_toml
-from .dovecot import Dovecot, free_port
+from .dovecot import Dovecot, dovecot_binary, free_port
 from .errors import AmendsError
 from .smtp_sink import SmtpSink
 from .store import Store
@@ -39,6 +41,8 @@ class DemoServer:
 
 
 def check_local(config: Config) -> None:
+    """What the demo needs, checked before anything slow (training takes a minute or more)."""
+    dovecot_binary()
     local = ("127.0.0.1", "localhost")
     if config.imap.host not in local or config.imap.security != "none" or config.smtp.host not in local:
         raise AmendsError(
@@ -46,6 +50,26 @@ def check_local(config: Config) -> None:
             f"{config.imap.host} / {config.smtp.host}; use the demo's config ({DEMO_PATH}), or one with "
             'host = "127.0.0.1" and security = "none"'
         )
+
+
+def only_one_demo(config: Config) -> IO[str]:
+    """Hold the demo's lock for as long as the returned file stays open. Two demos in one
+    directory would share the store and the demo login, and each would reset the other's."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(config.data_dir / "demo.lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        pid = lock.read().strip() or "?"
+        lock.close()
+        raise AmendsError(f"a demo is already running in {config.data_dir} (pid {pid}); use that one, e.g. "
+                          f"`amends --config {config.data_dir / 'demo-run.toml'} poll --once` beside it, "
+                          "or stop it with Ctrl-C first") from None
+    lock.truncate(0)
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
 
 
 def port_free(port: int) -> bool:

@@ -28,7 +28,7 @@ MAILS: list[dict] = [
         "This is the second time this has happened with your shop and I'm close to giving "
         "up on you.\n\nSarah\n\nOn Tue, Example Support wrote:\n> We are checking with the courier.",
         "reply_to": "sarah-1",
-        "hours_later": 26,
+        "minutes_later": 40,
     },
     {
         "from": ("Mark Henderson", "mark.henderson@brightway.example"),
@@ -121,9 +121,10 @@ MAILS: list[dict] = [
 
 
 def build(now: datetime | None = None, to: str = "support@demo.amends.test") -> list[bytes]:
-    """The demo mails as raw RFC 5322 bytes, dated over the last day and a half."""
+    """The demo mails as raw RFC 5322 bytes, dated over the last three hours: a queue with some
+    cases overdue and some still within their first-response target, whatever the day."""
     now = now or datetime.now(timezone.utc)
-    start = now - timedelta(hours=36)
+    start = now - timedelta(hours=3)
     ids: dict[str, str] = {}
     out = []
     for i, spec in enumerate(MAILS):
@@ -132,7 +133,7 @@ def build(now: datetime | None = None, to: str = "support@demo.amends.test") -> 
         msg["From"] = f"{name} <{address}>"
         msg["To"] = to
         msg["Subject"] = spec["subject"]
-        when = start + timedelta(hours=spec.get("hours_later", 0) + i * 1.5)
+        when = start + timedelta(minutes=spec.get("minutes_later", 0) + i * 9)
         msg["Date"] = format_datetime(when)
         # Stable ids: a second demo run recognises the mail it already stored.
         msg["Message-ID"] = f"<demo-{i}-{spec.get('key', 'mail')}@{address.split('@')[1].lower()}>"

@@ -92,6 +92,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def dovecot_binary() -> str:
+    """Where Dovecot is: Debian puts it in /usr/sbin, which an ordinary user's PATH leaves out."""
+    binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if not os.path.exists(binary):
+        raise DovecotError("Dovecot is not installed: run 'sudo apt-get install dovecot-imapd' (make demo does it)")
+    return binary
+
+
 @dataclass(frozen=True)
 class _Identity:
     """Who Dovecot's processes and the mail files run as.
@@ -134,11 +142,7 @@ class Dovecot:
 
     @classmethod
     def create(cls, parent: str | None = None) -> "Dovecot":
-        binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
-        if not os.path.exists(binary):
-            raise DovecotError(
-                "Dovecot is not installed: run 'apt-get install dovecot-imapd' (make demo does it)"
-            )
+        dovecot_binary()
         # Short path: Dovecot's unix sockets live under it and have a length limit.
         run_dir = Path(tempfile.mkdtemp(prefix="amends-dc.", dir=parent or "/tmp"))
         for sub in ("", "base", "state", "mail"):
@@ -171,7 +175,7 @@ class Dovecot:
             )
         )
         self.process = subprocess.Popen(
-            ["dovecot", "-F", "-c", str(self.config_path)],
+            [dovecot_binary(), "-F", "-c", str(self.config_path)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ from datetime import datetime
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from .config import Config
+from .config import Config, ImapConfig
 
 if TYPE_CHECKING:
     from .oauth import Tokens
@@ -38,6 +38,19 @@ BATCH_BYTES = 32 * 1024 * 1024  # one batch in memory at a time: this many bytes
 TRANSIENT = (IMAPClientError, OSError, socket.timeout, ssl.SSLError, EOFError)
 
 
+def connect_problem(exc: OSError, imap: ImapConfig, path: str) -> str:
+    """What went wrong reaching the server, in terms of the keys that fix it."""
+    where = f"the IMAP server at {imap.host}:{imap.port}"
+    if isinstance(exc, ssl.SSLError):
+        return (f"no TLS at {where} ({exc.reason or exc}): check imap.security in {path} "
+                '("ssl" for port 993, "starttls" or "none" for port 143)')
+    if isinstance(exc, TimeoutError):
+        return (f"{where} accepted the connection but sent no IMAP greeting in {imap.timeout_seconds:g} s: "
+                f"is imap.port in {path} an IMAP port (993 with security = \"ssl\", 143 otherwise)?")
+    return (f"cannot reach {where} ({type(exc).__name__}: {exc}); is it running? "
+            f"check imap.host and imap.port in {path}; nothing was lost")
+
+
 class Inbox:
     def __init__(self, config: Config, tokens: "Tokens | None" = None) -> None:
         """``tokens``: the mailbox's OAuth2 access tokens, when it signs in with ``auth = "oauth2"``."""
@@ -48,6 +61,7 @@ class Inbox:
 
     def connect(self) -> None:
         imap = self.config.imap
+        password = None if imap.auth == "oauth2" else self.config.imap_password()  # a missing one says so first
         context = ssl.create_default_context()
         if not imap.verify_certificates:
             context.check_hostname = False
@@ -62,10 +76,7 @@ class Inbox:
             )
             client.normalise_times = False  # INTERNALDATE with its offset, not the machine's local time
         except OSError as exc:  # ssl.SSLError and socket.timeout are OSErrors too
-            raise MailboxError(
-                f"cannot reach the IMAP server at {imap.host}:{imap.port} ({type(exc).__name__}: {exc}); "
-                f"is it running? check imap.host and imap.port in {self.config.path}; nothing was lost"
-            ) from None
+            raise MailboxError(connect_problem(exc, imap, self.config.path)) from None
         try:
             if imap.security == "starttls":
                 client.starttls(context)
@@ -74,7 +85,7 @@ class Inbox:
                     raise MailboxError(f"mailbox {self.config.mailbox_name} signs in with OAuth2 but has no tokens")
                 client.oauth2_login(imap.username, self.tokens.access_token())
             else:
-                client.login(imap.username, self.config.imap_password())
+                client.login(imap.username, password)
         except LoginError as exc:
             client.shutdown()
             how = ("its OAuth2 token (sign in again with `amends auth login "

@@ -270,6 +270,10 @@ class ParsePool:
             self.broken = True
 
     def close(self) -> None:
+        # Before Python 3.11.5 a broken pool's shutdown waits for ever to write to a pipe that
+        # only its dead processes read (gh-94777). Our end of that pipe is never read here (the
+        # processes have their own), so closing it, as 3.11.5 does, is safe on every version.
+        self.executor._call_queue._reader.close()
         self.executor.shutdown(wait=True)  # at most two batches a process are still with it
 
 
