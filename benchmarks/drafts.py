@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers.labels import model_dir_version  # noqa: E402
 from worker.config import load_config, parse_config  # noqa: E402
-from worker.context import build_context  # noqa: E402
-from worker.dovecot import Dovecot, free_port  # noqa: E402
-from worker.drafts import Templates, compose  # noqa: E402
-from worker.language import detect  # noqa: E402
-from worker.stakes import assess  # noqa: E402
-from worker.review import approve  # noqa: E402
-from worker.smtp_sink import SmtpSink  # noqa: E402
+from worker.desk.context import build_context  # noqa: E402
+from worker.demo.dovecot import Dovecot, free_port  # noqa: E402
+from worker.desk.drafts import Templates, compose  # noqa: E402
+from worker.desk.language import detect  # noqa: E402
+from worker.desk.stakes import assess  # noqa: E402
+from worker.desk.review import approve  # noqa: E402
+from worker.demo.smtp_sink import SmtpSink  # noqa: E402
 from worker.store import Store  # noqa: E402
 
 from timing import latency_line, seconds_until  # noqa: E402

@@ -38,8 +38,8 @@ import imapclient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from worker.dovecot import Dovecot  # noqa: E402
-from worker.inbox import FETCH_ITEMS  # noqa: E402
+from worker.demo.dovecot import Dovecot  # noqa: E402
+from worker.mail.inbox import FETCH_ITEMS  # noqa: E402
 
 from timing import latency_line, seconds_until  # noqa: E402
 

@@ -48,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers.labels import model_dir_version  # noqa: E402
 from worker.config import load_config  # noqa: E402
-from worker.dovecot import Dovecot, free_port  # noqa: E402
-from worker.review import ReviewError, approve  # noqa: E402
-from worker.smtp_sink import SmtpSink  # noqa: E402
+from worker.demo.dovecot import Dovecot, free_port  # noqa: E402
+from worker.desk.review import ReviewError, approve  # noqa: E402
+from worker.demo.smtp_sink import SmtpSink  # noqa: E402
 from worker.store import Store  # noqa: E402
 
 COMPLAINTS = [

@@ -19,7 +19,7 @@ import imapclient
 import pytest
 
 from worker.config import Config, parse_config
-from worker.dovecot import Dovecot
+from worker.demo.dovecot import Dovecot
 from worker.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -308,8 +308,8 @@ def classifier(model_dir):
 
 @pytest.fixture
 def smtp_sink(tmp_path, oauth_provider):
-    from worker.dovecot import free_port
-    from worker.smtp_sink import SmtpSink
+    from worker.demo.dovecot import free_port
+    from worker.demo.smtp_sink import SmtpSink
 
     sink = SmtpSink(free_port(), directory=tmp_path / "sent-mail", check_token=oauth_provider.check).start()
     yield sink

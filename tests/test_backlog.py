@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 
 from worker.loop import PARALLEL_FROM, Worker
-from worker.parse import parse_message
+from worker.mail.parse import parse_message
 
 from .conftest import ROOT, eml
 
@@ -69,7 +69,7 @@ def test_parse_processes_take_only_idle_cpu_and_never_rerun_the_program(tmp_path
     script = tmp_path / "no_guard.py"
     script.write_text(
         "import os\n"
-        "from worker.parsing import ParsePool\n"
+        "from worker.mail.parse_pool import ParsePool\n"
         "pool = ParsePool(1)\n"
         "print(pool.executor.submit(os.sched_getscheduler, 0).result() == os.SCHED_IDLE)\n"
         "pool.close()\n"

@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default
 
-from worker.jobs import JobRunner, schedule
+from worker.desk.jobs import JobRunner, schedule
 from worker.loop import Worker
-from worker.review import approve, case_history, draft_pending
-from worker.users import add_user, set_email
+from worker.desk.review import approve, case_history, draft_pending
+from worker.desk.users import add_user, set_email
 
 from .conftest import label, mail, smtp_toml
 

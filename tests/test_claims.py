@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from worker.claims import OWNER, LostClaim, claim, release, renew
-from worker.jobs import JobCounts, JobRunner
+from worker.store.claims import OWNER, LostClaim, claim, release, renew
+from worker.desk.jobs import JobCounts, JobRunner
 
 from .conftest import ROOT, eml, smtp_toml
 from .test_send import NOW, approved_reply, send_once
@@ -60,7 +60,7 @@ def test_a_claim_excludes_other_live_processes_until_it_is_released_or_expires(s
 
 
 def test_leases_run_on_the_stores_clock_not_the_callers(make_config, store, smtp_sink, model_dir):
-    from worker.outbox import Sender
+    from worker.desk.outbox import Sender
 
     config = make_config(smtp_toml(smtp_sink, model_dir))
     queue_replies(store, 1)
@@ -142,7 +142,7 @@ def test_a_job_claimed_by_another_process_is_left_to_it(make_config, store, smtp
 
 
 def test_the_writes_before_an_smtp_conversation_are_synced_to_disk(mailbox, make_config, store, smtp_sink, model_dir):
-    from worker.outbox import Sender
+    from worker.desk.outbox import Sender
 
     config, _, outbox_id = approved_reply(mailbox, make_config, store, smtp_sink, model_dir)
     statements = []
@@ -193,10 +193,10 @@ def test_a_database_that_lost_its_last_writes_does_not_send_a_reply_the_customer
         mailbox, make_config, store, smtp_sink, model_dir, tmp_path):
     import shutil
 
-    from worker.inbox import Inbox
+    from worker.mail.inbox import Inbox
     from worker.loop import Worker
-    from worker.outbox import Sender
-    from worker.review import approve
+    from worker.desk.outbox import Sender
+    from worker.desk.review import approve
     from worker.store import Store
 
     mailbox.append(eml("gmail_complaint_delivery.eml"))

@@ -14,7 +14,7 @@ from classifiers.model import Classifier, Thresholds, ordinal_probabilities, sev
 from classifiers.rules import critical_hits
 from classifiers.train import CORPUS, read_jsonl, train
 from worker.errors import ModelError
-from worker.parse import parse_message
+from worker.mail.parse import parse_message
 
 from .conftest import eml
 

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from worker.cli import main
 from worker.config import parse_config
-from worker.dovecot import free_port
+from worker.demo.dovecot import free_port
 from worker.loop import Worker
-from worker.review import draft_pending
+from worker.desk.review import draft_pending
 from worker.store import Fetched, Store
 
 from .conftest import PASSWORD_ENV, ROOT, eml, mail, smtp_toml
@@ -22,7 +22,7 @@ from .test_send import NOW, approved_reply
 
 
 def fetched(uid: int, raw: bytes) -> tuple[Fetched, str]:
-    from worker.parse import sniff_message_id
+    from worker.mail.parse import sniff_message_id
 
     return Fetched(uid, raw, len(raw), NOW), sniff_message_id(raw)
 
@@ -92,7 +92,7 @@ def test_processes_opening_a_new_database_at_once_all_migrate_it(tmp_path):
     errors = [proc.communicate(timeout=60)[1].decode() for proc in procs]
     assert [proc.returncode for proc in procs] == [0] * 6, errors
     store = Store.open(str(path))
-    from worker.migrations import MIGRATIONS
+    from worker.store.migrations import MIGRATIONS
 
     assert store.schema_version() == MIGRATIONS[-1][0]
     assert store._exec("SELECT count(*) FROM schema_migrations").fetchone()[0] == len(MIGRATIONS)
@@ -142,8 +142,8 @@ def test_a_worker_waits_out_a_long_write_lock_and_goes_on(mailbox, make_config, 
 
 
 def test_a_missing_sent_folder_keeps_sending_and_status_names_the_key(mailbox, make_config, store, smtp_sink, model_dir):
-    from worker.inbox import Inbox
-    from worker.outbox import Sender
+    from worker.mail.inbox import Inbox
+    from worker.desk.outbox import Sender
 
     config, _, outbox_id = approved_reply(mailbox, make_config, store, smtp_sink, model_dir)
     config = parse_config(open(config.path).read().replace('password_env', 'sent_folder = "No Such Folder"\npassword_env', 1),

@@ -7,11 +7,11 @@ from email.policy import default
 import pytest
 
 from worker.config import parse_config
-from worker.context import build_context, complaint_sentence, first_name, references
-from worker.drafts import TemplateError, Templates, compose, render_reply
-from worker.stakes import Stakes
-from worker.mime import HeaderError, build_reply, reply_references, reply_subject
-from worker.parse import parse_message
+from worker.desk.context import build_context, complaint_sentence, first_name, references
+from worker.desk.drafts import TemplateError, Templates, compose, render_reply
+from worker.desk.stakes import Stakes
+from worker.mail.mime import HeaderError, build_reply, reply_references, reply_subject
+from worker.mail.parse import parse_message
 
 from .conftest import ROOT, eml
 

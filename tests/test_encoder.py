@@ -10,7 +10,7 @@ import pytest
 from classifiers.encoder import DIMENSIONS, Encoder, EncodingCache
 from classifiers.labels import activate, model_dir_version
 from classifiers.train import CORPUS, read_jsonl, train
-from worker.detect import ActiveModel
+from worker.desk.detect import ActiveModel
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_a_running_worker_switches_to_a_newly_activated_model(make_config, store
     assert worker.classifier.version == first
     loaded = worker.classifier
     assert worker.classifier is loaded  # asking again loads nothing
-    with caplog.at_level(logging.INFO, logger="worker.detect"):
+    with caplog.at_level(logging.INFO, logger="worker.desk.detect"):
         activate(model_dir, second_model.version)
         assert worker.classifier.version == second_model.version
         assert f"classifier model {second_model.version} replaces {first}" in caplog.text
@@ -97,7 +97,7 @@ def test_a_model_that_fails_to_load_leaves_the_current_one_in_use(make_config, m
     meta = json.loads(meta_path.read_text())
     meta_path.write_text(json.dumps(dict(meta, sklearn_version="0.1")))
     try:
-        with caplog.at_level(logging.ERROR, logger="worker.detect"):
+        with caplog.at_level(logging.ERROR, logger="worker.desk.detect"):
             activate(model_dir, second_model.version)
             assert active.get().version == first
             assert active.get().version == first

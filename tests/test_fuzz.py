@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from classifiers.features import dense_features, normalise
 from classifiers.rules import critical_hits
-from worker.guard import automated_reason
-from worker.parse import ParsedMessage, UnparseableMessage, parse_message
+from worker.mail.guard import automated_reason
+from worker.mail.parse import ParsedMessage, UnparseableMessage, parse_message
 
 HEADER_NAMES = ["From", "To", "Cc", "Reply-To", "Subject", "Message-ID", "In-Reply-To", "References", "Date",
                 "Content-Type", "Content-Transfer-Encoding", "Auto-Submitted", "Precedence", "List-Id"]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from worker.guard import automated_reason
-from worker.parse import parse_message
+from worker.mail.guard import automated_reason
+from worker.mail.parse import parse_message
 
 from .conftest import AUTOMATED_FIXTURES, HUMAN_FIXTURES, eml
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from worker.context import build_context
-from worker.parse import parse_message
-from worker.text import html_texts
+from worker.desk.context import build_context
+from worker.mail.parse import parse_message
+from worker.mail.text import html_texts
 
 from .conftest import eml, smtp_toml
 
@@ -168,7 +168,7 @@ def test_a_charset_label_that_is_not_a_text_encoding_falls_back(charset):
 
 def _site_with_user(tmp_path):
     from worker.store import Store
-    from worker.users import add_user
+    from worker.desk.users import add_user
 
     app = _app(tmp_path)
     app.config["WTF_CSRF_ENABLED"] = False  # CSRF has its own browser tests; here: throttling and sessions
@@ -235,7 +235,7 @@ def test_a_message_over_the_size_limit_is_quarantined_from_its_header_alone(mail
 
 
 def test_batches_are_cut_by_bytes_and_keep_uid_order(mailbox, make_config):
-    from worker.inbox import Inbox
+    from worker.mail.inbox import Inbox
 
     for i in range(5):
         mailbox.append(mail(f"{i}" * 300_000))
@@ -249,7 +249,7 @@ def test_batches_are_cut_by_bytes_and_keep_uid_order(mailbox, make_config):
 
 
 def test_a_display_name_posing_as_another_address_is_named_but_never_trusted():
-    from worker.parse import address_in_name
+    from worker.mail.parse import address_in_name
 
     msg = parse_message(mail("hi", headers="From: =?utf-8?q?sarah.whitfield=40gmail.example?= <attacker@evil.example>"))
     assert address_in_name(msg.from_name, msg.from_addr) == "sarah.whitfield@gmail.example"
@@ -259,7 +259,7 @@ def test_a_display_name_posing_as_another_address_is_named_but_never_trusted():
 
 def test_the_draft_page_warns_when_the_name_poses_as_another_address(mailbox, make_config, store, smtp_sink, model_dir):
     from worker.loop import Worker
-    from worker.users import add_user
+    from worker.desk.users import add_user
     from worker.web import create_app
 
     mailbox.append(mail("My order 4471 is three weeks late and nobody answers. I want a refund.",
@@ -344,7 +344,7 @@ def test_a_worker_in_a_thread_parses_in_a_process_where_the_budget_holds(mailbox
 def test_the_budget_leaves_nothing_behind():
     import signal
 
-    from worker.parsing import OverBudget, Watchdog
+    from worker.mail.parse_pool import OverBudget, Watchdog
 
     with Watchdog(0.01) as watchdog:
         with pytest.raises(OverBudget):

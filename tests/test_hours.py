@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from worker.config import parse_config
-from worker.hours import BusinessHours
+from worker.desk.hours import BusinessHours
 
 UTC = timezone.utc
 

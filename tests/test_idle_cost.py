@@ -8,8 +8,8 @@ times with the mailbox.
 from datetime import datetime, timezone
 
 from worker.config import parse_config
-from worker.jobs import schedule
-from worker.review import draft_pending
+from worker.desk.jobs import schedule
+from worker.desk.review import draft_pending
 from worker.store import Store
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)

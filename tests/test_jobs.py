@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from worker.loop import Worker
-from worker.review import approve
-from worker.surveys import SurveyLinkError, make_token, parse_score, read_token
+from worker.desk.review import approve
+from worker.desk.surveys import SurveyLinkError, make_token, parse_score, read_token
 from worker.web import create_app
 
 from .conftest import ROOT, eml, smtp_toml
@@ -150,7 +150,7 @@ def test_a_customer_answered_in_french_gets_the_survey_and_its_page_in_french(
 def test_a_language_s_survey_phrases_are_checked_when_templates_load(tmp_path):
     import shutil
 
-    from worker.drafts import TemplateError, Templates
+    from worker.desk.drafts import TemplateError, Templates
 
     root = tmp_path / "replies"
     shutil.copytree(ROOT / "templates" / "replies", root)
@@ -162,7 +162,7 @@ def test_a_language_s_survey_phrases_are_checked_when_templates_load(tmp_path):
 
 
 def answer_low(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch, score=2, comment="Took far too long."):
-    from worker.jobs import record_answer
+    from worker.desk.jobs import record_answer
 
     config, worker, draft = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
     tick(worker, T0 + timedelta(days=30))
@@ -172,7 +172,7 @@ def answer_low(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch, s
 
 def test_a_low_score_reopens_the_conversation_with_a_draft_at_the_top_of_the_queue(
         mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
-    from worker.review import escalate
+    from worker.desk.review import escalate
 
     config, worker, first = answer_low(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
     mailbox.append(eml("apple_mail_reply.eml"))  # another customer's complaint, also waiting
@@ -230,7 +230,7 @@ def test_a_survey_answered_by_reply_counts_and_a_low_one_reopens_with_a_draft_an
 
 def test_a_low_score_raises_the_open_draft_instead_of_adding_another(
         mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
-    from worker.jobs import record_answer
+    from worker.desk.jobs import record_answer
 
     config, worker, first = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
     tick(worker, T0 + timedelta(days=30))
@@ -338,9 +338,9 @@ def test_report_counts_what_happened_and_draws_charts(mailbox, make_config, stor
     from click.testing import CliRunner
 
     from worker.cli import main
-    from worker.report import build_report
+    from worker.desk.report import build_report
 
-    from worker.review import reject
+    from worker.desk.review import reject
 
     config, worker, draft = sent_reply(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch)
     mailbox.append(eml("apple_mail_reply.eml"))
@@ -387,8 +387,8 @@ def test_a_crash_between_due_and_sent_sends_the_follow_up_exactly_once(mailbox, 
 def test_a_database_from_before_reopening_upgrades_in_place(tmp_path, monkeypatch):
     import sqlite3
 
-    from worker import store as store_module
-    from worker.migrations import MIGRATIONS
+    from worker.store import database as store_module
+    from worker.store.migrations import MIGRATIONS
 
     path = str(tmp_path / "old.db")
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:5])

@@ -202,7 +202,7 @@ def test_every_command_has_help():
 def test_a_one_shot_command_with_the_server_down_says_so_in_one_line(make_config, mailbox):
     from pathlib import Path
 
-    from worker.dovecot import free_port
+    from worker.demo.dovecot import free_port
 
     config = make_config()
     path = Path(config.path)
@@ -244,7 +244,7 @@ def test_news_announced_during_the_pre_idle_search_wakes_the_wait_at_once(mailbo
     import threading
     import time
 
-    from worker.inbox import Inbox
+    from worker.mail.inbox import Inbox
 
     mailbox.append(eml("question.eml"))
     with Inbox(make_config()) as inbox:

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from worker.cli import main
 from worker.config import ConfigError, parse_config
 from worker.loop import Worker, run_desk
-from worker.migrations import MIGRATIONS
-from worker.review import approve, draft_pending
+from worker.store.migrations import MIGRATIONS
+from worker.desk.review import approve, draft_pending
 from worker.store import Store
 
 from .conftest import Mailbox, desk_toml, label, mail

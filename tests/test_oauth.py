@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from worker.cli import main
 from worker.config import ConfigError, parse_config
 from worker.loop import Worker, run_desk
-from worker.oauth import SignInNeeded, Tokens, decrypt, new_key, sign_in
-from worker.review import approve, draft_pending
+from worker.mail.oauth import SignInNeeded, Tokens, decrypt, new_key, sign_in
+from worker.desk.review import approve, draft_pending
 from worker.store import Store
 
 from .conftest import Mailbox, desk_toml, label, mail
@@ -184,7 +184,7 @@ def test_a_revoked_consent_marks_the_mailbox_and_the_other_mailbox_goes_on(
     assert len(needs) == 1  # one clear line, not one per retry
     status = CliRunner().invoke(main, ["--config", str(path), "status"])
     assert "Mailbox billing needs sign-in (consent revoked): run `amends auth login billing`" in status.output
-    from worker.users import add_user
+    from worker.desk.users import add_user
     from worker.web import create_app
 
     add_user(store, "Tom Baker", "correct horse battery", False, NOW)
@@ -211,7 +211,7 @@ def test_provider_presets_fill_in_hosts_folders_and_scopes():
 
 def test_gmail_refreshes_through_google_auth(oauth_provider, monkeypatch):
     """Gmail's side is google-auth: the same refresh grant, asked by Google's own library."""
-    from worker.oauth import GoogleProvider
+    from worker.mail.oauth import GoogleProvider
 
     monkeypatch.setenv("GMAIL_SECRET", "s3cret")
     config = parse_config(f'[imap]\nusername = "team@gmail.com"\nprovider = "gmail"\nauth = "oauth2"\n[oauth]\n'

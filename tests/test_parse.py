@@ -2,8 +2,8 @@
 
 import pytest
 
-from worker.parse import UnparseableMessage, decode_bytes, parse_message, sniff_message_id
-from worker.text import cut_quotes, cut_signature, html_to_text
+from worker.mail.parse import UnparseableMessage, decode_bytes, parse_message, sniff_message_id
+from worker.mail.text import cut_quotes, cut_signature, html_to_text
 
 from .conftest import EML, HUMAN_FIXTURES, UNPARSEABLE_FIXTURES, eml
 

@@ -13,12 +13,12 @@ from datetime import datetime, timezone
 import pytest
 
 from worker.config import parse_config
-from worker.context import build_context
-from worker.drafts import DEADLINE, Templates, compose, fill_deadline
-from worker.hours import BusinessHours
-from worker.language import detect
-from worker.review import promise
-from worker.stakes import admissions, assess
+from worker.desk.context import build_context
+from worker.desk.drafts import DEADLINE, Templates, compose, fill_deadline
+from worker.desk.hours import BusinessHours
+from worker.desk.language import detect
+from worker.desk.review import promise
+from worker.desk.stakes import admissions, assess
 
 from .conftest import ROOT
 

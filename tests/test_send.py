@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from worker.loop import Worker
-from worker.outbox import UNCERTAIN, Sender
-from worker.review import approve, reject
-from worker.smtp_sink import SentFolder
+from worker.desk.outbox import UNCERTAIN, Sender
+from worker.desk.review import approve, reject
+from worker.demo.smtp_sink import SentFolder
 
 from .conftest import ROOT, eml, smtp_toml
 
@@ -190,7 +190,7 @@ def test_unreachable_smtp_server_is_a_temporary_failure(mailbox, make_config, st
 
 
 def test_only_pending_drafts_can_be_approved_and_rejection_needs_a_reason(mailbox, make_config, store, smtp_sink, model_dir):
-    from worker.review import ReviewError
+    from worker.desk.review import ReviewError
 
     config, draft, _ = approved_reply(mailbox, make_config, store, smtp_sink, model_dir)
     with pytest.raises(ReviewError, match="only a pending or failed draft"):
@@ -201,7 +201,7 @@ def test_only_pending_drafts_can_be_approved_and_rejection_needs_a_reason(mailbo
 
 
 def test_a_new_customer_message_redrafts_and_keeps_the_reviewers_edits(mailbox, make_config, store, smtp_sink, model_dir):
-    from worker.review import carried_edits, save_edit
+    from worker.desk.review import carried_edits, save_edit
 
     mailbox.append(eml("gmail_complaint_delivery.eml"))
     config = make_config(smtp_toml(smtp_sink, model_dir))
@@ -259,8 +259,8 @@ def test_cli_drafts_list_approve_reject_and_send(mailbox, make_config, store, sm
 def test_a_restarted_demo_sink_keeps_the_mail_it_wrote_before(tmp_path):
     import smtplib
 
-    from worker.dovecot import free_port
-    from worker.smtp_sink import SmtpSink
+    from worker.demo.dovecot import free_port
+    from worker.demo.smtp_sink import SmtpSink
 
     for subject in ("first", "second"):
         sink = SmtpSink(free_port(), directory=tmp_path).start()

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 
 from worker.cli import main
 from worker.config import load_config, parse_config
-from worker.demo import choose_ports, only_one_demo, write_run_config
+from worker.demo.run import choose_ports, only_one_demo, write_run_config
 from worker.errors import AmendsError, ConfigError
-from worker.outbox import SendSummary
-from worker.report import root_causes
-from worker.smtp_sink import SmtpSink
+from worker.desk.outbox import SendSummary
+from worker.desk.report import root_causes
+from worker.demo.smtp_sink import SmtpSink
 
 from .conftest import ROOT
 
@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 CHILD = """
 import imaplib, os, sys
 sys.path.insert(0, sys.argv[1])
-from worker.dovecot import Dovecot
+from worker.demo.dovecot import Dovecot
 server = Dovecot.create(parent=sys.argv[2])
 try:
     server.start()
@@ -50,12 +50,12 @@ def test_dovecot_runs_as_an_ordinary_user():
     shared.mkdir(mode=0o777, exist_ok=True)
     os.chmod(shared, 0o777)
     package = shared / "worker"
-    package.mkdir(exist_ok=True)
-    for name in ("__init__.py", "dovecot.py", "errors.py"):
+    (package / "demo").mkdir(parents=True, exist_ok=True)
+    for name in ("__init__.py", "errors.py", "demo/__init__.py", "demo/dovecot.py"):
         shutil.copy(ROOT / "worker" / name, package / name)
     script = shared / "child.py"
     script.write_text(CHILD)
-    for path in (package, *package.iterdir(), script):
+    for path in (package, *package.rglob("*"), script):
         os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
     def as_nobody():
@@ -156,7 +156,7 @@ def test_root_causes_are_phrases_that_set_a_category_apart_not_names_or_greeting
 
 
 def test_the_report_page_has_no_broken_images(store, tmp_path):
-    from worker.users import add_user
+    from worker.desk.users import add_user
     from worker.web import create_app
 
     config = parse_config(f'[imap]\nusername = "s@example.com"\n[store]\npath = "{store.path}"\n')
@@ -176,7 +176,7 @@ def test_a_misspelt_remedy_table_is_named():
 
 
 def test_the_smtp_sink_keeps_quiet(caplog, tmp_path):
-    from worker.dovecot import free_port
+    from worker.demo.dovecot import free_port
 
     sink = SmtpSink(free_port(), directory=tmp_path).start()
     try:
@@ -185,3 +185,4 @@ def test_the_smtp_sink_keeps_quiet(caplog, tmp_path):
     finally:
         sink.stop()
     assert not [r for r in caplog.records if r.name == "mail.log" and r.levelno < logging.WARNING]
+

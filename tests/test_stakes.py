@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from worker.language import detect
-from worker.stakes import admissions, assess
+from worker.desk.language import detect
+from worker.desk.stakes import admissions, assess
 
 
 @pytest.mark.parametrize("text, kinds, found", [

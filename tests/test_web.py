@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 from playwright.sync_api import expect
 
-from worker.dovecot import free_port
+from worker.demo.dovecot import free_port
 from worker.loop import Worker
-from worker.users import add_user
+from worker.desk.users import add_user
 from worker.web import create_app
 
 from .conftest import ARTIFACTS, PASSWORD, eml, login, smtp_toml
@@ -158,7 +158,7 @@ def surveyed(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
     """A complaint answered, followed up and surveyed; the site serving it. Yields the survey links, 5 down to 1."""
     from datetime import timedelta
 
-    from worker.review import approve
+    from worker.desk.review import approve
 
     monkeypatch.setenv("AMENDS_SECRET_KEY", "survey-secret-" + "z" * 30)
     mailbox.append(eml("gmail_complaint_delivery.eml"))
@@ -183,7 +183,7 @@ def surveyed(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
 
 
 def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_links(page, surveyed, store, monkeypatch):
-    from worker.surveys import make_token
+    from worker.desk.surveys import make_token
 
     links, port = surveyed["links"], surveyed["config"].web.port
     page.goto(links[0])  # "5 - Very satisfied"
@@ -208,7 +208,7 @@ def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_l
     def as_if_29_days_later(self, token, max_age=None):
         raise itsdangerous.SignatureExpired("older than survey_link_days")
 
-    monkeypatch.setattr("worker.surveys.URLSafeTimedSerializer.loads", as_if_29_days_later)
+    monkeypatch.setattr("worker.desk.surveys.URLSafeTimedSerializer.loads", as_if_29_days_later)
     page.goto(links[2])
     expect(page.locator("body")).to_contain_text("expired")
     assert page.dialogs == []
@@ -250,7 +250,7 @@ def test_only_admins_tune_thresholds(page, site):
 
 
 def test_admin_sets_the_threshold_from_measured_precision_and_recall(page, site):
-    from worker.detect import thresholds_of
+    from worker.desk.detect import thresholds_of
 
     add_user(site["store"], "Ada Admin", PASSWORD, True, datetime.now(timezone.utc))
     login(page, site, name="Ada Admin")
@@ -274,7 +274,7 @@ def test_admin_sets_the_threshold_from_measured_precision_and_recall(page, site)
 
 
 def test_report_page_shows_figures_and_charts(page, site):
-    from worker.review import reject
+    from worker.desk.review import reject
 
     reject(site["store"], draft_id_for(site, "Order"), "Tom Baker", "Wrong courier named", datetime.now(timezone.utc))
     login(page, site)

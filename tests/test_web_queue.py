@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from worker.dovecot import free_port
+from worker.demo.dovecot import free_port
 from worker.loop import Worker
-from worker.review import ReviewError, approve, draft_pending
-from worker.users import add_user
+from worker.desk.review import ReviewError, approve, draft_pending
+from worker.desk.users import add_user
 from worker.web import create_app
 
 from .conftest import ARTIFACTS, PASSWORD, label, login, mail, smtp_toml

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from worker.dovecot import Dovecot
+from worker.demo.dovecot import Dovecot
 from worker.store import Store
 
 from .conftest import HUMAN_FIXTURES, Mailbox, eml
@@ -121,7 +121,7 @@ def test_a_reply_approved_while_the_worker_waits_goes_out_within_seconds(
         idle, mailbox, make_config, worker_process, smtp_sink, model_dir):
     from datetime import datetime, timezone
 
-    from worker.review import approve
+    from worker.desk.review import approve
 
     from .conftest import smtp_toml
 

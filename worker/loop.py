@@ -23,17 +23,17 @@ from typing import TYPE_CHECKING
 from schedule import Scheduler
 
 from .config import Config
-from .detect import ActiveModel, classify_pending
+from .desk.detect import ActiveModel, classify_pending
+from .desk.ingest import IngestCounts, save_all, to_parse
+from .desk.jobs import JobCounts, JobRunner, record_survey_replies, schedule
+from .desk.outbox import Sender, SendSummary
+from .desk.review import DraftCounts, draft_pending
 from .errors import AmendsError, MailboxError, ModelError, WorkerStopped, store_problem
 from .failpoints import failpoint
-from .inbox import TRANSIENT, Inbox
-from .ingest import IngestCounts, save_all, to_parse
-from .jobs import JobCounts, JobRunner, record_survey_replies, schedule
-from .oauth import SignInNeeded, tokens_for
-from .outbox import Sender, SendSummary
-from .parse import sniff_message_id
-from .parsing import ParsePool, Rules, parse_in_order
-from .review import DraftCounts, draft_pending
+from .mail.inbox import TRANSIENT, Inbox
+from .mail.oauth import SignInNeeded, tokens_for
+from .mail.parse import sniff_message_id
+from .mail.parse_pool import ParsePool, Rules, parse_in_order
 from .store import Store, utcnow
 
 if TYPE_CHECKING:

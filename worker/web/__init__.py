@@ -15,7 +15,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from ..config import Config
-from ..drafts import Templates
+from ..desk.drafts import Templates
 from ..store import Store
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -18,8 +18,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from classifiers import metrics
 from classifiers.labels import model_dir_version
 
-from ..detect import thresholds_of
-from ..report import Report, build_report, write_charts
+from ..desk.detect import thresholds_of
+from ..desk.report import Report, build_report, write_charts
 from ..store import utcnow
 from . import config, store
 

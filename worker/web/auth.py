@@ -6,8 +6,8 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 
+from ..desk.users import authenticate
 from ..store import utcnow
-from ..users import authenticate
 from . import store
 
 bp = Blueprint("auth", __name__)

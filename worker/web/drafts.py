@@ -9,14 +9,14 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 
 from classifiers.labels import CATEGORIES, SEVERITIES
 
-from ..drafts import DEADLINE
+from ..desk.drafts import DEADLINE
+from ..desk.hours import BusinessHours
+from ..desk.language import name as language_name
+from ..desk.review import (StaleDraft, approve, assign, carried_edits, case_history, correct_labels, edits_diff, promise,
+                           reject, roles_of, save_edit)
+from ..desk.stakes import admissions
 from ..errors import AmendsError
-from ..hours import BusinessHours
-from ..language import name as language_name
-from ..parse import address_in_name
-from ..review import (StaleDraft, approve, assign, carried_edits, case_history, correct_labels, edits_diff, promise,
-                      reject, roles_of, save_edit)
-from ..stakes import admissions
+from ..mail.parse import address_in_name
 from ..store import utcnow
 from . import config, store
 

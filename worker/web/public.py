@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from ..drafts import DEFAULT_LANGUAGE
-from ..jobs import record_answer
+from ..desk.drafts import DEFAULT_LANGUAGE
+from ..desk.jobs import record_answer
+from ..desk.surveys import SurveyLinkError, read_token, survey_words
 from ..store import utcnow
-from ..surveys import SurveyLinkError, read_token, survey_words
 from . import config, store, templates
 
 bp = Blueprint("public", __name__)

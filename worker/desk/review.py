@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 
 from classifiers.labels import CATEGORIES, SEVERITIES
 
-from .config import Config
+from ..config import Config
+from ..errors import AmendsError, NotFound
+from ..mail.mime import HeaderError, build_reply, new_message_id, reply_references, reply_subject
+from ..store import Store, iso
 from .context import build_context
 from .drafts import DEADLINE, Composed, Templates, TemplateError, compose, fill_deadline, render_reply
-from .errors import AmendsError, NotFound
 from .hours import BusinessHours
 from .language import detect
-from .mime import HeaderError, build_reply, new_message_id, reply_references, reply_subject
 from .stakes import assess
-from .store import Store, iso
 
 log = logging.getLogger(__name__)
 

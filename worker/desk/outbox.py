@@ -34,17 +34,17 @@ from email import message_from_bytes
 from email.policy import SMTP as SMTP_POLICY
 from typing import TYPE_CHECKING
 
-from .claims import Claim, LostClaim, claimed, renew
-from .config import Config
-from .errors import MailboxError
-from .failpoints import failpoint
-from .inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
-from .oauth import smtp_auth_object
+from ..config import Config
+from ..errors import MailboxError
+from ..failpoints import failpoint
+from ..mail.inbox import TRANSIENT as IMAP_TRANSIENT, Inbox
+from ..mail.oauth import smtp_auth_object
+from ..store import Store, iso
+from ..store.claims import Claim, LostClaim, claimed, renew
 from .review import refresh_promise
-from .store import Store, iso
 
 if TYPE_CHECKING:
-    from .oauth import Tokens
+    from ..mail.oauth import Tokens
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from classifiers.labels import CATEGORIES
 
-from .config import Config
+from ..config import Config
+from ..errors import AmendsError
+from ..mail.mime import html_paragraphs
 from .context import ReplyContext
-from .errors import AmendsError
-from .mime import html_paragraphs
 from .stakes import Stakes
 from .surveys import PAGE, SCORES
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .config import DEFAULT_MAILBOX
-from .store_base import StoreBase, iso
+from ..config import DEFAULT_MAILBOX
+from .base import StoreBase, iso
 
 
 class OutboxQueries(StoreBase):

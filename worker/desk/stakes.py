@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from classifiers.rules import RULES
 
-from .config import STAKES
+from ..config import STAKES
 
 KINDS = STAKES  # the order a draft page lists them in
 _FROM_RULES = {"injury or safety": "safety", "legal threat": "legal", "regulator or press": "legal",

@@ -1,6 +1,6 @@
 """Queries for the review side: users, drafts, the outbox, the audit log, label corrections.
 
-A mixin of ``Store`` (``store.py`` owns the connection and the schema); split out only so
+A mixin of ``Store`` (``database.py`` owns the connection and the schema); split out only so
 each file stays readable.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from .store_base import StoreBase, iso
+from .base import StoreBase, iso
 
 SEVERITY_ORDER = "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END"
 OPEN_STATES = ("pending", "failed")

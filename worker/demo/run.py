@@ -20,13 +20,13 @@ from typing import IO
 
 import imapclient
 
-from . import demo_mail
-from .config import DEMO_PATH, Config, to_toml
+from ..config import DEMO_PATH, Config, to_toml
+from ..desk.users import add_user, set_role
+from ..errors import AmendsError
+from ..store import Store
+from . import mail as demo_mail
 from .dovecot import Dovecot, dovecot_binary, free_port
-from .errors import AmendsError
 from .smtp_sink import SmtpSink
-from .store import Store
-from .users import add_user, set_role
 
 DEMO_PASSWORD = "demo-password"
 
@@ -176,7 +176,7 @@ def serve_web(config: Config) -> Callable[[], None]:
     """The review pages in a background thread; returns the function that stops them."""
     from waitress import create_server
 
-    from .web import create_app, quiet_server_logs
+    from ..web import create_app, quiet_server_logs
 
     quiet_server_logs()
     server = create_server(create_app(config), host=config.web.host, port=config.web.port, threads=4)

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .config import Config
-from .errors import ConfigError, MailboxError
+from ..config import Config
+from ..errors import ConfigError, MailboxError
 
 if TYPE_CHECKING:
-    from .store import Store
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = 300  # seconds: an access token this close to expiring is refreshed first (at most a quarter of its life)

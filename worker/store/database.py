@@ -29,13 +29,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .config import DEFAULT_MAILBOX
-from .errors import NotFound
+from ..config import DEFAULT_MAILBOX
+from ..errors import NotFound
+from .base import StoreBase, iso, to_json, utcnow
+from .jobs import JobQueries
 from .migrations import MIGRATIONS
-from .store_base import StoreBase, iso, to_json, utcnow
-from .store_jobs import JobQueries
-from .store_outbox import OutboxQueries
-from .store_review import ReviewQueries
+from .outbox import OutboxQueries
+from .review import ReviewQueries
 
 __all__ = ["Fetched", "Store", "content_key", "iso", "message_key", "utcnow"]
 

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from .config import DEFAULT_MAILBOX
-from .store import Store, iso
+from ..config import DEFAULT_MAILBOX
+from ..store import Store, iso
 
 _PREFIX = re.compile(
     r"^\s*((re|aw|sv|vs|antw|odp|rif|res|r|fwd?|wg|tr|enc|rv|doorst)(\[\d+\]|\(\d+\))?\s*[:：]\s*"

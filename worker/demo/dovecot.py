@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import AmendsError
+from ..errors import AmendsError
 
 CONFIG_TEMPLATE = """\
 base_dir = {run}/base

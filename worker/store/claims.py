@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .store import Store
+from .database import Store
 
 TABLES = ("outbox", "jobs")
 

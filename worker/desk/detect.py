@@ -20,9 +20,9 @@ from classifiers.labels import Thresholds, message_text, model_dir_version
 if TYPE_CHECKING:
     from classifiers.model import Classifier
 
-from .config import Config
-from .errors import ModelError
-from .store import Store, iso
+from ..config import Config
+from ..errors import ModelError
+from ..store import Store, iso
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .config import DAYS, Config
+from ..config import DAYS, Config
 
 _MAX_DAYS = 370  # more than a year of closed days is a config error, not a loop
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import click
 
-from .clikit import Context, console, friendly, pass_ctx, print_rows, printable, shown
-from .inbox import Inbox
-from .oauth import tokens_for
-from .outbox import Sender, SendSummary
-from .review import approve, carried_edits, edits_diff, get_draft, reject
-from .store import utcnow
-from .errors import AmendsError
-from .language import name as language_name
-from .users import (add_user, change_password, check_new_user, check_password, find_user, remove_user, set_admin,
-                    set_email, set_role)
+from ..desk.language import name as language_name
+from ..desk.outbox import Sender, SendSummary
+from ..desk.review import approve, carried_edits, edits_diff, get_draft, reject
+from ..desk.users import (add_user, change_password, check_new_user, check_password, find_user, remove_user, set_admin,
+                          set_email, set_role)
+from ..errors import AmendsError
+from ..mail.inbox import Inbox
+from ..mail.oauth import tokens_for
+from ..store import utcnow
+from .kit import Context, console, friendly, pass_ctx, print_rows, printable, shown
 
 DRAFT_STATES = ["pending", "approved", "sent", "rejected", "superseded", "failed"]
 
@@ -256,7 +256,7 @@ def web(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve the review pages (login required) until Ctrl-C."""
     from waitress import serve
 
-    from .web import MAX_REQUEST_BYTES, create_app, quiet_server_logs
+    from ..web import MAX_REQUEST_BYTES, create_app, quiet_server_logs
 
     config = ctx.config
     app = create_app(config)
@@ -301,7 +301,7 @@ def jobs_run_due(ctx: Context, now_text: str | None) -> None:
     """Schedule what needs scheduling, run what is due at NOW, and send the resulting mail."""
     from datetime import datetime, timezone
 
-    from .jobs import JobRunner, schedule
+    from ..desk.jobs import JobRunner, schedule
 
     try:
         now = datetime.fromisoformat(now_text) if now_text else utcnow()
@@ -324,7 +324,7 @@ def report(ctx: Context, since: str | None, png_dir: str | None) -> None:
     """What goes wrong most, how fast and how well we put it right."""
     from datetime import datetime, timezone
 
-    from .report import Report, build_report, write_charts
+    from ..desk.report import Report, build_report, write_charts
 
     try:
         start = datetime.fromisoformat(since).replace(tzinfo=timezone.utc) if since else None

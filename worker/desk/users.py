@@ -9,8 +9,8 @@ from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .errors import AmendsError
-from .store import Store
+from ..errors import AmendsError
+from ..store import Store
 
 _NAME = re.compile(r"^[\w .'-]{1,64}$")
 MIN_PASSWORD = 10

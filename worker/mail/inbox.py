@@ -19,12 +19,12 @@ from datetime import datetime
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from .config import Config, ImapConfig
+from ..config import Config, ImapConfig
 
 if TYPE_CHECKING:
     from .oauth import Tokens
-from .errors import MailboxError
-from .store import Fetched
+from ..errors import MailboxError
+from ..store import Fetched
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from classifiers.labels import CATEGORIES, SEVERITIES
 
-from .store import Store, iso
+from ..store import Store, iso
 
 # Greetings, sign-offs and mail furniture: frequent in complaints, never a root cause.
 _GREETINGS = {"dear", "sir", "madam", "hello", "hi", "hey", "morning", "afternoon", "evening", "good", "regards",

@@ -14,9 +14,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from .config import Config, load_config
-from .errors import AmendsError, store_problem
-from .store import Store
+from ..config import Config, load_config
+from ..errors import AmendsError, store_problem
+from ..store import Store
 
 console = Console()
 err_console = Console(stderr=True)

@@ -19,13 +19,14 @@ from rich.table import Table
 
 from classifiers.labels import model_dir_version
 
-from . import cli_detect, cli_review
-from .clikit import Context, console, err_console, friendly, pass_ctx, print_rows, printable, shown
-from .config import DEMO_PATH, ENV_VAR
-from .errors import AmendsError, NotFound
-from .ingest import process_messages
-from .loop import PollSummary, Worker, run_desk
-from .store import utcnow
+from ..config import DEMO_PATH, ENV_VAR
+from ..desk.ingest import process_messages
+from ..errors import AmendsError, NotFound
+from ..loop import PollSummary, Worker, run_desk
+from ..store import utcnow
+from . import detect as cli_detect
+from . import review as cli_review
+from .kit import Context, console, err_console, friendly, pass_ctx, print_rows, printable, shown
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -260,7 +261,7 @@ def auth() -> None:
 def auth_login(ctx: Context, mailbox: str | None) -> None:
     """Sign MAILBOX in (the only one when there is one): follow the link it prints, approve,
     and the worker can read and send as that account. Run it again when a sign-in expires."""
-    from .oauth import sign_in
+    from ..mail.oauth import sign_in
 
     names = [box.name for box in ctx.config.mailboxes]
     name = mailbox or (names[0] if len(names) == 1 else None)
@@ -276,7 +277,7 @@ def auth_login(ctx: Context, mailbox: str | None) -> None:
 @auth.command("key")
 def auth_key() -> None:
     """Print a new key for AMENDS_TOKEN_KEY, which encrypts the stored sign-ins."""
-    from .oauth import new_key
+    from ..mail.oauth import new_key
 
     click.echo(new_key())
     click.echo("Keep it in the environment of `amends run` and `amends auth login`, e.g.\n"
@@ -447,7 +448,7 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
     or one pass with --once. One demo at a time: beside a running one, use its config
     (var/demo-run.toml) with the other commands.
     """
-    from . import demo as demo_module  # the SMTP sink and the web server: only the demo needs them
+    from ..demo import run as demo_module  # the SMTP sink and the web server: only the demo needs them
 
     if ctx.config_path is None and not os.environ.get(ENV_VAR):
         ctx.config_path = DEMO_PATH
@@ -500,7 +501,3 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         if sink is not None:
             sink.stop()
         server.stop()
-
-
-if __name__ == "__main__":
-    main()

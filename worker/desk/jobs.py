@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 
 from classifiers.labels import SEVERITIES
 
-from .claims import Claim, LostClaim, claimed, renew
-from .config import Config
+from ..config import Config
+from ..mail.mime import build_reply, html_paragraphs, new_message_id, reply_references, reply_subject
+from ..store import Store, iso
+from ..store.claims import Claim, LostClaim, claimed, renew
 from .context import build_context
 from .drafts import Templates, render_reply, render_template, tidy_text
 from .hours import BusinessHours
-from .mime import build_reply, html_paragraphs, new_message_id, reply_references, reply_subject
 from .review import box_config, reopen
-from .store import Store, iso
 from .surveys import LABELS, SCORES, make_token, parse_score, survey_words
 
 log = logging.getLogger(__name__)

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .failpoints import failpoint
+from ..failpoints import failpoint
+from ..store.base import iso
 from .guard import automated_reason
 from .parse import ParsedMessage, UnparseableMessage, parse_message
-from .store_base import iso
 
 if TYPE_CHECKING:
-    from .config import Config
+    from ..config import Config
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .config import Config
+from ..config import Config
+from ..mail.guard import rate_reason
+from ..mail.parse_pool import Ready, Rules, Work, parse_all
+from ..store import Store, iso
 from .conversations import assign_conversation
-from .guard import rate_reason
-from .parsing import Ready, Rules, Work, parse_all
-from .store import Store, iso
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from rich.table import Table
 
 from classifiers.labels import activate, model_dir_version
 
-from .clikit import Context, console, err_console, friendly, pass_ctx
-from .detect import classify_rows, load_classifier, thresholds_of
-from .errors import AmendsError
-from .parse import UnparseableMessage, parse_message
-from .store import utcnow
+from ..desk.detect import classify_rows, load_classifier, thresholds_of
+from ..errors import AmendsError
+from ..mail.parse import UnparseableMessage, parse_message
+from ..store import utcnow
+from .kit import Context, console, err_console, friendly, pass_ctx
 
 CHUNK = 512
 
@@ -263,7 +263,7 @@ def reclassify(ctx: Context, message_ids: tuple[int, ...], everything: bool) -> 
     console.print(f"Reclassified {done} message(s) with model {classifier.version}.")
 
 
-HANDWRITTEN = Path(__file__).resolve().parent.parent / "classifiers" / "data" / "handwritten.jsonl"
+HANDWRITTEN = Path(__file__).resolve().parents[2] / "classifiers" / "data" / "handwritten.jsonl"
 
 
 def correction_records(store) -> tuple[list[dict], list[dict]]:

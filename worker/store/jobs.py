@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .store_base import StoreBase, iso
+from .base import StoreBase, iso
 
 
 class JobQueries(StoreBase):

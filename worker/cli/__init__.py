@@ -1,0 +1,5 @@
+"""The ``amends`` command."""
+
+from .main import main
+
+__all__ = ["main"]

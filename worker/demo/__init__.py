@@ -1,0 +1,1 @@
+"""The local servers the demo and the tests run on: Dovecot, an SMTP sink, a seeded inbox."""
