@@ -140,6 +140,8 @@ class Classifier:
         """Write model and metadata; the word vocabulary goes in as one array, not a dict of
         30,000 nodes, which is what makes loading fast."""
         path.mkdir(parents=True, exist_ok=True)
+        for folder in (path.parent, path):  # models learn from customers' words: only their owner reads them
+            folder.chmod(0o700)
         words = self.parts["union"].transformer_list[0][1]
         if hasattr(words, "stop_words_"):
             del words.stop_words_  # every pruned n-gram; sklearn documents it as safe to drop

@@ -43,6 +43,17 @@ def test_hostile_mail_is_parsed_in_bounded_time(name):
     assert time.perf_counter() - started < 3, name
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "text/html"])
+def test_a_24_megabyte_body_keeps_its_first_pages_as_text_and_says_so(content_type):
+    from worker.mail.parse import MAX_BODY_CHARS
+
+    body = "My order never arrived and I want my money back. " * 500_000  # 24.5 MB
+    parsed = parse_message(mail(body if content_type == "text/plain" else f"<p>{body}</p>", content_type=content_type))
+    assert parsed.text.startswith("My order never arrived")
+    assert MAX_BODY_CHARS <= len(parsed.text) < MAX_BODY_CHARS + 200 and len(parsed.new_text) < MAX_BODY_CHARS + 200
+    assert parsed.text.endswith("the original is kept whole.]")
+
+
 def test_deep_html_still_loses_its_quoted_history():
     html = "<div>" * 5_000 + "My parcel is late.<div class='gmail_quote'>On Monday you wrote: ...</div>" + "</div>" * 5_000
     full, new, _ = html_texts(html)
@@ -107,6 +118,14 @@ def test_terminal_escapes_in_mail_never_reach_the_terminal(mailbox, make_config,
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
     assert "[bold]refund[/bold]" in shown.output and "URGENT" in shown.output
+
+
+def test_models_and_the_encodings_cache_are_readable_by_their_owner_only(model_dir, encodings_cache):
+    import stat
+
+    version = (model_dir / "ACTIVE").read_text().strip()
+    for path, mode in ((model_dir, 0o700), (model_dir / version, 0o700), (encodings_cache, 0o600)):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
 
 
 def test_the_database_is_readable_by_its_owner_only(tmp_path):
@@ -194,7 +213,31 @@ def test_wrong_passwords_slow_down_both_the_name_and_the_address(tmp_path):
     assert again.status_code == 429 and 30 < int(again.headers["Retry-After"]) <= 60  # doubled
     store._exec("UPDATE login_failures SET blocked_until = '2000-01-01T00:00:00+00:00'")
     assert client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 302
-    assert store._exec("SELECT count(*) FROM login_failures").fetchone()[0] == 0
+    assert [r[0] for r in store._exec("SELECT key FROM login_failures")] == ["address:127.0.0.1"]  # Tom's are forgiven
+
+
+def test_a_strangers_guesses_cannot_lock_the_owner_out_of_their_own_browser(tmp_path):
+    app, store = _site_with_user(tmp_path)
+    mine, stranger = app.test_client(), app.test_client()
+    assert mine.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 302
+    mine.post("/logout")
+    for _ in range(6):
+        stranger.post("/login", data={"name": "Tom Baker", "password": "guess"})
+    assert stranger.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 429
+    assert mine.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 302
+    forged = app.test_client()
+    forged.set_cookie("amends_device", mine.get_cookie("amends_device").value[:-2] + "xx")
+    assert forged.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 429
+
+
+def test_a_right_password_on_one_account_does_not_wipe_what_the_address_tried_on_others(tmp_path):
+    app, store = _site_with_user(tmp_path)
+    client = app.test_client()
+    for _ in range(4):
+        assert client.post("/login", data={"name": "Ann Lee", "password": "guess"}).status_code == 401
+    assert client.post("/login", data={"name": "Tom Baker", "password": "correct horse battery"}).status_code == 302
+    assert client.post("/login", data={"name": "Ann Lee", "password": "guess"}).status_code == 401  # the fifth
+    assert client.post("/login", data={"name": "Ann Lee", "password": "another long password"}).status_code == 429
 
 
 def test_logging_out_ends_every_copy_of_the_session(tmp_path):

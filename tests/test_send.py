@@ -12,6 +12,8 @@ from worker.loop import Worker
 from worker.desk.outbox import UNCERTAIN, Sender
 from worker.desk.review import approve, reject
 from worker.demo.smtp_sink import SentFolder
+from worker.desk.users import add_user
+from worker.store import Store
 
 from .conftest import ROOT, eml, smtp_toml
 
@@ -240,6 +242,11 @@ def test_cli_drafts_list_approve_reject_and_send(mailbox, make_config, store, sm
     rows = json.loads(runner.invoke(main, ["--config", config.path, "drafts", "list", "--json"]).output)
     assert {"id", "conversation_id", "message_id", "to", "subject", "severity", "category", "state", "created_at"} <= set(rows[0])
     by_to = {r["to"]: r for r in rows}
+    nobody = runner.invoke(main, ["--config", config.path, "drafts", "approve", str(rows[0]["id"]), "--by", "Tom"])
+    assert nobody.exit_code == 1 and "there is no user called 'Tom'" in nobody.output  # it would sign the reply
+    people = Store.open(config.store.path)
+    add_user(people, "Tom", "correct horse battery", False, datetime.now(timezone.utc))
+    people.close()
     body = tmp_path / "body.txt"
     body.write_text("Hi Sarah,\n\nYour desk is on its way today. Sorry for the wait.\n")
     approve_sarah = runner.invoke(main, ["--config", config.path, "drafts", "approve", str(by_to["sarah.whitfield@gmail.com"]["id"]),

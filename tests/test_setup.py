@@ -100,6 +100,21 @@ def test_a_second_demo_in_the_same_directory_is_refused_with_one_line(tmp_path):
     only_one_demo(config).close()
 
 
+def test_a_hung_test_fails_the_run_with_every_threads_stack(tmp_path):
+    (tmp_path / "test_hangs.py").write_text(
+        "import threading\n\n"
+        "def test_waits_for_ever():\n"
+        "    helper = threading.Thread(target=threading.Event().wait, name='helper-thread', daemon=True)\n"
+        "    helper.start()\n"
+        "    threading.Event().wait()\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"),
+                           "--rootdir", str(tmp_path), "-o", "timeout=2", str(tmp_path / "test_hangs.py")],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "Timeout" in done.stdout + done.stderr and "helper-thread" in done.stdout + done.stderr
+    assert "test_waits_for_ever" in done.stdout + done.stderr
+
+
 def test_the_demo_has_its_own_config_and_amends_toml_is_the_users(tmp_path, monkeypatch):
     assert "config/amends.toml" in (ROOT / ".gitignore").read_text().splitlines()
     monkeypatch.chdir(tmp_path)
@@ -186,3 +201,29 @@ def test_the_smtp_sink_keeps_quiet(caplog, tmp_path):
         sink.stop()
     assert not [r for r in caplog.records if r.name == "mail.log" and r.levelno < logging.WARNING]
 
+
+def test_tables_use_the_terminal_width_and_cut_only_what_does_not_fit(monkeypatch, capsys):
+    from worker.cli.kit import print_rows
+
+    columns = [("id", 4), ("subject", 20), ("from", 16)]
+    rows = [["1", "My order #48213 still hasn't arrived after two weeks", "sarah.whitfield@gmail.example"]]
+    monkeypatch.setenv("COLUMNS", "220")
+    print_rows(columns, rows)
+    wide = capsys.readouterr().out.splitlines()
+    assert wide[1].split("  ")[1:] and "after two weeks" in wide[1] and "sarah.whitfield@gmail.example" in wide[1]
+    monkeypatch.setenv("COLUMNS", "60")
+    print_rows(columns, rows)
+    narrow = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in narrow) <= 60 and "…" in narrow[1]
+    assert narrow[1].startswith("1   ") and "sarah.whitfield@gmail.example" in narrow[1]  # the widest was cut first
+
+
+def test_detect_commands_need_no_config_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AMENDS_CONFIG", raising=False)
+    listed = CliRunner().invoke(main, ["model", "list"])
+    assert listed.exit_code == 0 and "version" in listed.output and "config" not in listed.output
+    classified = CliRunner().invoke(main, ["classify"], input="My parcel never came.")
+    assert classified.exit_code == 1 and "amends train" in classified.output and "config" not in classified.output
+    polled = CliRunner().invoke(main, ["poll", "--once"])  # a command that reads mail still needs one
+    assert polled.exit_code == 2 and "config/amends.toml" in polled.output

@@ -214,6 +214,19 @@ def test_survey_page_in_the_browser_refuses_forged_tampered_reused_and_expired_l
     assert page.dialogs == []
 
 
+def test_two_answers_at_once_one_is_recorded_and_the_other_page_says_so(browser, surveyed, store):
+    first, second = browser.new_page(), browser.new_page()
+    first.goto(surveyed["links"][1])  # 4 of 5, and in another tab 2 of 5, both still to submit
+    second.goto(surveyed["links"][3])
+    first.click("#submit")
+    second.click("#submit")
+    expect(first.locator("body")).not_to_contain_text("already have your answer")
+    expect(second.locator("body")).to_contain_text("already have your answer")
+    assert store.survey(1)["score"] == 4
+    first.close()
+    second.close()
+
+
 def test_a_low_score_puts_the_conversation_back_at_the_top_of_the_queue(page, surveyed, store, smtp_sink):
     import re
 

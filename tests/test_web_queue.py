@@ -149,6 +149,27 @@ def test_a_customer_reply_that_is_not_a_complaint_comes_back_to_the_queue(page, 
     assert "Can I change the delivery address to my office?" in page.input_value("#body")
 
 
+def test_a_replaced_draft_links_to_the_one_that_replaced_it(page, desk):
+    """Alerts and bookmarks point at the draft of their time: its page leads to the current one."""
+    store, worker = desk["store"], desk["worker"]
+    first = draft_of(desk, "30211")
+    with worker.inbox:
+        desk["mailbox"].append(mail("eve-2", "Eve Turner <eve@example.net>", "Re: Order 30211 late",
+                                    "Still nothing, and nobody has answered me. Where is my parcel?\n\nEve",
+                                    0, reply_to="eve-1"))
+        worker.poll(NOW)
+    label(store, {"eve-2": (True, "medium", "delivery")})
+    draft_pending(store, desk["config"], NOW)
+    assert store.draft(first["id"])["state"] == "superseded"
+    login(page, desk)
+    page.goto(f"{desk['url']}/drafts/{first['id']}")
+    link = page.locator("#superseded a")
+    expect(link).to_contain_text("pending")
+    link.click()
+    assert "Where is my parcel?" in page.locator("body").inner_text()
+    expect(page.locator("#superseded")).to_have_count(0)
+
+
 def test_the_reviewer_is_told_which_language_the_customer_wrote_in(page, desk):
     login(page, desk)
     open_draft(page, desk, "Colis")

@@ -2,7 +2,7 @@
 
     python classifiers/data/build_corpus.py [--count 4200] [--seed 7]
 
-Every fragment below was written for Amends. A message is composed from one *situation*
+Every fragment (in ``fragments.json``) was written for Amends. A message is composed from one *situation*
 (what happened, in several phrasings, with slots for the industry's items and references) and
 the parts that set its tone and severity, following RUBRIC.md: softeners for ``low``,
 annoyance for ``medium``, repetition, money lost, threats to leave or anger for ``high``, and
@@ -22,29 +22,12 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 
-from fragments import (  # run as a script, so this folder is on sys.path
-    ASKS,
-    COMPLAINTS,
-    CONTEXT,
-    CRITICAL,
-    CRITICAL_FIT,
-    CURRENCIES,
-    DAYS,
-    GREETINGS,
-    HIGH_ANGER,
-    HIGH_LEAVE,
-    HIGH_MONEY,
-    HIGH_REPEAT,
-    INDUSTRIES,
-    LOW,
-    MEDIUM,
-    MONTHS,
-    NAMES,
-    NON_COMPLAINTS,
-    NON_NATIVE,
-    SIGNOFFS,
-    SPANS,
-)
+FRAGMENTS = json.loads((HERE / "fragments.json").read_text(encoding="utf-8"))
+(ASKS, COMPLAINTS, CONTEXT, CRITICAL, CRITICAL_FIT, CURRENCIES, DAYS, GREETINGS, HIGH_ANGER, HIGH_LEAVE, HIGH_MONEY,
+ HIGH_REPEAT, INDUSTRIES, LOW, MEDIUM, MONTHS, NAMES, NON_COMPLAINTS, NON_NATIVE, SIGNOFFS, SPANS) = (
+    FRAGMENTS[name] for name in ("ASKS", "COMPLAINTS", "CONTEXT", "CRITICAL", "CRITICAL_FIT", "CURRENCIES", "DAYS",
+                                 "GREETINGS", "HIGH_ANGER", "HIGH_LEAVE", "HIGH_MONEY", "HIGH_REPEAT", "INDUSTRIES",
+                                 "LOW", "MEDIUM", "MONTHS", "NAMES", "NON_COMPLAINTS", "NON_NATIVE", "SIGNOFFS", "SPANS"))
 
 
 class Filler:

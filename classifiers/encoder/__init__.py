@@ -12,6 +12,7 @@ encodes only the new messages.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -111,6 +112,9 @@ class Encoder:
         return out
 
 
+SAVE_EVERY = 2048  # texts encoded between two commits of the cache
+
+
 class EncodingCache:
     """Vectors already computed, keyed by the encoder and the text's SHA-256."""
 
@@ -120,6 +124,8 @@ class EncodingCache:
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():  # after retraining it holds customers' words: only its owner reads it
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         identity = self.encoder.identity
         keys = [hashlib.sha256(f"{identity}\0{t}".encode()).digest() for t in texts]
         out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
@@ -134,10 +140,12 @@ class EncodingCache:
             todo = list({k: i for i, k in enumerate(keys) if k not in found}.values())
             if progress and len(texts) > len(todo):
                 progress(len(texts) - len(todo))
-            if todo:
-                vectors = self.encoder.encode([texts[i] for i in todo], progress)
-                rows = [(keys[i], v.tobytes()) for i, v in zip(todo, vectors)]
+            for start in range(0, len(todo), SAVE_EVERY):  # Ctrl-C keeps what was encoded
+                part = todo[start : start + SAVE_EVERY]
+                vectors = self.encoder.encode([texts[i] for i in part], progress)
+                rows = [(keys[i], v.tobytes()) for i, v in zip(part, vectors)]
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                db.commit()
                 found.update(rows)
             for i, k in enumerate(keys):
                 out[i] = np.frombuffer(found[k], dtype=np.float32)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from classifiers.labels import activate, model_dir_version
 
@@ -64,6 +64,7 @@ def classify(ctx: Context, source: str, jsonl: bool) -> None:
     cannot be read gives {"id", "error"} and the stream goes on. Input is read in chunks, so
     memory stays flat however long the stream is.
     """
+    ctx.defaults_without_a_file()
     classifier = load_classifier(ctx.config)
     thresholds = thresholds_of(ctx.config, ctx.store)
     if not jsonl:
@@ -184,6 +185,7 @@ def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | N
     same texts skips encoding them. Training is seeded: the same data gives the same model.
     Figures on real text from unseen sources: `amends evaluate --data FILE`.
     """
+    ctx.defaults_without_a_file()
     from classifiers.train import TRAINING_DATA, train as train_model
 
     records = _records(data or tuple(map(str, TRAINING_DATA)))
@@ -215,6 +217,7 @@ def evaluate(ctx: Context, data: str, plot: str | None) -> None:
     "category" a name from RUBRIC.md. Severity is compared as an order (Spearman); with named
     severities, critical recall is printed too.
     """
+    ctx.defaults_without_a_file()
     from classifiers import metrics
     from classifiers.evaluate import evaluate_records
     from classifiers.train import read_jsonl
@@ -336,9 +339,11 @@ def model() -> None:
 @friendly
 def model_list(ctx: Context) -> None:
     """Every saved model with its figures; * marks the active one."""
+    ctx.defaults_without_a_file()
     model_dir = Path(ctx.config.classifier.model_dir)
     active = model_dir_version(model_dir)
-    table = Table("", "version", "records", "complaint F1", "severity macro-F1", "category macro-F1", "scikit-learn")
+    table = Table("", Column("version", no_wrap=True, min_width=24), "records", "complaint F1",  # `model activate` takes it whole
+                  "severity macro-F1", "category macro-F1", "scikit-learn")
     for meta_path in sorted(model_dir.glob("*/meta.json")):
         meta = json.loads(meta_path.read_text())
         m = meta.get("metrics", {})
@@ -354,6 +359,7 @@ def model_list(ctx: Context) -> None:
 @friendly
 def model_activate(ctx: Context, version: str) -> None:
     """Use VERSION from now on (a running worker switches to it before its next message)."""
+    ctx.defaults_without_a_file()
     from classifiers.model import Classifier
 
     model_dir = Path(ctx.config.classifier.model_dir)

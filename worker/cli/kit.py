@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
+import shutil
 import sqlite3
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from ..config import Config, load_config
+from ..config import DEFAULT_PATH, ENV_VAR, Config, load_config
 from ..errors import AmendsError, store_problem
 from ..store import Store
 
@@ -51,6 +54,14 @@ class Context:
             setup_logging(self._config.log.level)
         return self._config
 
+    def defaults_without_a_file(self) -> None:
+        """For the commands that read no mailbox (train, classify, evaluate, model): with no
+        config file named and none at the default path, the defaults (models under var/)."""
+        if self._config is None and self.config_path is None and not os.environ.get(ENV_VAR) \
+                and not Path(DEFAULT_PATH).exists():
+            self.use_config(Config(path="(the defaults: no config file)"))
+            setup_logging(self._config.log.level)
+
     def use_config(self, config: Config) -> None:
         """A command that adjusts the config (the demo's ports) before anything uses it."""
         self._config = config
@@ -62,12 +73,25 @@ class Context:
         return self._store
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is at each line: while a progress bar is on screen it
+    stands in for stderr and keeps log lines above the bar instead of through it."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         datefmt="%Y-%m-%d %H:%M:%S",
-        stream=sys.stderr,
+        handlers=[_CurrentStderr()],
         force=True,
     )
 
@@ -96,12 +120,21 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def print_rows(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
-    """A plain table that fits 80 columns: each column (title, width) is cut with an ellipsis."""
+    """A plain table as wide as the terminal. Each column is as wide as its longest value;
+    when the table is wider than the terminal, the widest columns are cut (with an ellipsis)
+    down to their width in ``columns`` (title, width), the widest first."""
+    table = [[" ".join(printable(v).split()) for v in row] for row in [[t for t, _ in columns], *rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
+    room = shutil.get_terminal_size((80, 24)).columns - 2 * (len(columns) - 1)
+    while sum(widths) > room:
+        i = max(range(len(widths)), key=lambda i: widths[i] - columns[i][1])
+        over = widths[i] - columns[i][1]
+        if over <= 0:
+            break
+        widths[i] -= min(over, sum(widths) - room)
 
     def cell(value: str, width: int) -> str:
-        value = " ".join(printable(value).split())
         return value if len(value) <= width else value[: width - 1] + "…"
 
-    click.echo("  ".join(cell(t, w).ljust(w) for t, w in columns).rstrip())
-    for row in rows:
-        click.echo("  ".join(cell(v, w).ljust(w) for v, (_, w) in zip(row, columns)).rstrip())
+    for row in table:
+        click.echo("  ".join(cell(v, w).ljust(w) for v, w in zip(row, widths)).rstrip())

@@ -24,6 +24,7 @@ from ..desk.ingest import process_messages
 from ..errors import AmendsError, NotFound
 from ..loop import PollSummary, Worker, run_desk
 from ..store import utcnow
+from . import customers as cli_customers
 from . import detect as cli_detect
 from . import review as cli_review
 from .kit import Context, console, err_console, friendly, pass_ctx, print_rows, printable, shown
@@ -46,7 +47,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = Context(config_path)
 
 
-for _command in [*cli_detect.COMMANDS, *cli_review.COMMANDS]:
+for _command in [*cli_detect.COMMANDS, *cli_review.COMMANDS, *cli_customers.COMMANDS]:
     main.add_command(_command)
 
 
@@ -69,8 +70,9 @@ def print_summary(summary: PollSummary) -> None:
     console.print(
         f"Fetched {summary.fetched} message(s): {summary.new} new, {summary.duplicates} already "
         f"stored; {ingest.automated} automated, {ingest.quarantined} quarantined; "
-        f"{summary.classified} classified, {summary.drafts.created} draft(s) written; "
-        f"{summary.sending.describe()}."
+        f"{summary.classified} classified, {summary.drafts.created} draft(s) written"
+        + (f" ({summary.drafts.superseded} replaced by a newer message in the same case)" if summary.drafts.superseded else "")
+        + f"; {summary.sending.describe()}."
     )
 
 
@@ -461,7 +463,7 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
     if reset:
         demo_module.reset_store(config)
     if model_dir_version(Path(config.classifier.model_dir)) is None:
-        console.print("No classifier model yet: training one on the shipped data (about a minute).")
+        console.print("No classifier model yet: training one on the shipped data (a minute or more: it encodes 28,025 texts once).")
         click.get_current_context().invoke(cli_detect.train, data=(), folds=3, make_active=True)
     demo_module.ensure_secret_key(config)
     server = demo_module.start_server(config)

@@ -80,26 +80,26 @@ def drafts_show(ctx: Context, draft_id: int) -> None:
 
 @drafts.command("approve")
 @click.argument("draft_id", type=int)
-@click.option("--by", required=True, help="Your name: it signs the reply and goes into the audit log.")
+@click.option("--by", required=True, help="Your user name (`amends user list`): it signs the reply and goes into the audit log.")
 @click.option("--body-file", type=click.Path(exists=True, dir_okay=False), help="Send this text instead of the draft.")
 @pass_ctx
 @friendly
 def drafts_approve(ctx: Context, draft_id: int, by: str, body_file: str | None) -> None:
     """Approve a draft; `amends run` (or `amends send --once`) sends it, exactly once."""
     body = Path(body_file).read_text(encoding="utf-8") if body_file else None
-    outbox_id = approve(ctx.store, ctx.config, draft_id, by, utcnow(), body=body)
+    outbox_id = approve(ctx.store, ctx.config, draft_id, find_user(ctx.store, by)["name"], utcnow(), body=body)
     console.print(f"Draft {draft_id} approved; queued as outbox message {outbox_id}.")
 
 
 @drafts.command("reject")
 @click.argument("draft_id", type=int)
-@click.option("--by", required=True, help="Your name, for the audit log.")
+@click.option("--by", required=True, help="Your user name, for the audit log.")
 @click.option("--reason", required=True, help="Why: it is kept and shown to the team.")
 @pass_ctx
 @friendly
 def drafts_reject(ctx: Context, draft_id: int, by: str, reason: str) -> None:
     """Reject a draft; nothing is sent."""
-    reject(ctx.store, draft_id, by, reason, utcnow())
+    reject(ctx.store, draft_id, find_user(ctx.store, by)["name"], reason, utcnow())
     console.print(f"Draft {draft_id} rejected.")
 
 

@@ -35,7 +35,7 @@ _REFERENCE = re.compile(
     re.I,
 )
 # Linear on untrusted text: an amount starts only where a run of digits starts, and is bounded.
-_AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]{0,15}(?:\.\d{2})?"
+AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]{0,15}(?:\.\d{2})?"
                      r"|(?<![\d,.])\d[\d,]{0,15}(?:\.\d{2})?\s?(?:€|EUR|USD|GBP|pounds|dollars|euros))")
 _DATE = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
@@ -159,7 +159,7 @@ def build_context(
         greeting_name=name or "there",
         complaint_sentence=sentence,
         references=references(text),
-        amounts=tuple(dict.fromkeys(a for t in thread for a in _AMOUNT.findall(t))),
+        amounts=tuple(dict.fromkeys(a for t in thread for a in AMOUNT.findall(t))),
         dates=tuple(dict.fromkeys(m.group(0) for m in _DATE.finditer(new_text))),
         subject=subject,
         question=question(new_text),

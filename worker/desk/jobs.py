@@ -166,7 +166,9 @@ class JobRunner:
         ctx = build_context(customer["subject"] or "", customer["new_text"] or "", customer["from_name"], customer["signature"] or "")
         env = self.templates.env(draft["language"])  # the customer's language, when the reply was in it
         body = tidy_text(render_template(env, template, {"customer": {"greeting_name": ctx.greeting_name},
-                                                  "subject": reply_subject(customer["subject"] or "")[4:], **variables}))
+                                                  "subject": reply_subject(customer["subject"] or "")[4:],
+                                                  "reference": ctx.references[0] if ctx.references else "",
+                                                  "category": draft["category"] or "other", **variables}))
         signer = draft["decided_by"] or config.drafts.team_name
         rendered = render_reply(env, config, body, signer, draft["subject"])
         message_id = new_message_id(config.smtp.message_id_domain)

@@ -228,6 +228,12 @@ def decode_bytes(payload: bytes, charset: str | None) -> str:
     return payload.decode("utf-8", "replace")
 
 
+# What a person reads and the classifier weighs: the first 200,000 characters of a body (about
+# a hundred pages). A longer one is kept whole in the raw message; its text says it was cut.
+MAX_BODY_CHARS = 200_000
+CUT_NOTE = "\n\n[Amends shows the first {shown:,} characters of this message; the original is kept whole.]"
+
+
 def _payload_text(part: Message) -> str:
     try:
         payload = part.get_payload(decode=True)
@@ -235,12 +241,16 @@ def _payload_text(part: Message) -> str:
         payload = None
     if payload is None:
         raw = part.get_payload()
-        return raw if isinstance(raw, str) else ""
+        return raw[: MAX_BODY_CHARS * 4] if isinstance(raw, str) else ""
     try:
         charset = part.get_content_charset()
     except Exception:
         charset = None
-    return decode_bytes(payload, charset)
+    return decode_bytes(payload[: MAX_BODY_CHARS * 4], charset)  # at most 4 bytes a character
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_BODY_CHARS else text[:MAX_BODY_CHARS] + CUT_NOTE.format(shown=MAX_BODY_CHARS)
 
 
 def _filename(part: Message) -> str | None:
@@ -313,10 +323,12 @@ def parse_message(raw: bytes) -> ParsedMessage:
     )
     plain, html, attachments = _bodies(msg)
     if plain is not None and plain.strip():
+        plain = _cut(plain)
         text = tidy(plain)
         new_text, signature = new_text_of(plain)
     elif html is not None:
         text, html_new, signature = html_texts(html)
+        text, html_new = _cut(text), _cut(html_new)
         new_text, text_signature = new_text_of(html_new)
         signature = signature or text_signature
         new_text = cut_quotes(new_text)

@@ -32,9 +32,12 @@ import sqlite_utils
 from ..config import DEFAULT_MAILBOX
 from ..errors import NotFound
 from .base import StoreBase, iso, to_json, utcnow
+from .customers import CustomerQueries
 from .jobs import JobQueries
+from .mailboxes import MailboxQueries
 from .migrations import MIGRATIONS
 from .outbox import OutboxQueries
+from .report import ReportQueries
 from .review import ReviewQueries
 
 __all__ = ["Fetched", "Store", "content_key", "iso", "message_key", "utcnow"]
@@ -103,7 +106,7 @@ def _update_sql(columns: tuple[str, ...]) -> str:
     return f"UPDATE messages SET {', '.join(f'{key} = ?' for key in columns)} WHERE id = ?"
 
 
-class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
+class Store(ReviewQueries, OutboxQueries, JobQueries, MailboxQueries, ReportQueries, CustomerQueries, StoreBase):
     def __init__(self, db: sqlite_utils.Database, path: str) -> None:
         self.db = db
         self.path = path
@@ -156,81 +159,6 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
 
     def schema_version(self) -> int:
         return self.db.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] or 0
-
-    # -- mailboxes and the UID cursor ------------------------------------------------------
-
-    def mailbox(self, folder: str, box: str = DEFAULT_MAILBOX) -> dict | None:
-        """The UID cursor of one folder of one mailbox."""
-        return self._one("SELECT * FROM mailboxes WHERE mailbox = ? AND folder = ?", [box, folder])
-
-    def mailboxes(self) -> list[dict]:
-        return list(self.db.query("SELECT * FROM mailboxes ORDER BY mailbox, folder"))
-
-    def reset_mailbox(self, folder: str, uidvalidity: int, box: str = DEFAULT_MAILBOX) -> None:
-        """A new UIDVALIDITY makes every old UID meaningless: start the cursor again."""
-        with self.transaction():
-            self.db.execute(
-                "INSERT INTO mailboxes (mailbox, folder, uidvalidity, last_uid) VALUES (?, ?, ?, 0) "
-                "ON CONFLICT (mailbox, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0",
-                [box, folder, uidvalidity],
-            )
-
-    def record_check(self, folder: str, now: datetime, error: str | None = None, box: str = DEFAULT_MAILBOX) -> None:
-        with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO mailboxes (mailbox, folder) VALUES (?, ?)", [box, folder])
-            if error is None:
-                self.db.execute(
-                    "UPDATE mailboxes SET last_check_at = ?, last_error = NULL WHERE mailbox = ? AND folder = ?",
-                    [iso(now), box, folder],
-                )
-            else:
-                self.db.execute(
-                    "UPDATE mailboxes SET last_error = ?, last_error_at = ? WHERE mailbox = ? AND folder = ?",
-                    [error, iso(now), box, folder],
-                )
-
-    # -- OAuth2 sign-ins (the refresh token arrives encrypted: the store never sees it) ------------
-
-    def token(self, box: str) -> dict | None:
-        return self._one("SELECT * FROM oauth_tokens WHERE mailbox = ?", [box])
-
-    def mailbox_names(self) -> set[str]:
-        """Every mailbox the store has read from or signed in to."""
-        return {row[0] for row in self._exec("SELECT mailbox FROM mailboxes UNION SELECT mailbox FROM oauth_tokens")}
-
-    def rename_mailbox(self, old: str, new: str) -> int:
-        """Carry a mailbox's cursors, locations, messages, cases, outbox and sign-in over to a
-        new name, in one transaction; returns the cases moved. Anything read under the new name
-        already (Amends ran after the config changed) stays; in folders the old name read too,
-        its cursors and locations give way to the old ones, which are behind them, so the next
-        pass misses nothing (what it sees again is known by Message-ID)."""
-        with self.transaction():
-            folders = "SELECT folder FROM mailboxes WHERE mailbox = ?"
-            self._exec(f"DELETE FROM locations WHERE mailbox = ? AND folder IN ({folders})", [new, old])
-            self._exec(f"DELETE FROM mailboxes WHERE mailbox = ? AND folder IN ({folders})", [new, old])
-            self._exec("DELETE FROM oauth_tokens WHERE mailbox = ? AND EXISTS "
-                       "(SELECT 1 FROM oauth_tokens WHERE mailbox = ?)", [old, new])  # a sign-in made since wins
-            for table in ("mailboxes", "locations", "messages", "outbox", "oauth_tokens"):
-                self._exec(f"UPDATE {table} SET mailbox = ? WHERE mailbox = ?", [new, old])
-            return self._exec("UPDATE conversations SET mailbox = ? WHERE mailbox = ?", [new, old]).rowcount
-
-    def tokens(self) -> list[dict]:
-        return list(self.db.query("SELECT mailbox, state, error, signed_in_at, updated_at FROM oauth_tokens"))
-
-    def save_token(self, box: str, encrypted: bytes, now: datetime, signed_in: bool = False) -> None:
-        """A new sign-in (``signed_in``), or a refresh token the provider rotated."""
-        with self.transaction():
-            self._exec(
-                "INSERT INTO oauth_tokens (mailbox, refresh_token, state, signed_in_at, updated_at) "
-                "VALUES (?, ?, 'ok', ?, ?) ON CONFLICT (mailbox) DO UPDATE SET refresh_token = excluded.refresh_token, "
-                "state = 'ok', error = NULL, updated_at = excluded.updated_at"
-                + (", signed_in_at = excluded.signed_in_at" if signed_in else ""),
-                [box, encrypted, iso(now), iso(now)])
-
-    def token_failed(self, box: str, error: str, now: datetime) -> None:
-        with self.transaction():
-            self._exec("UPDATE oauth_tokens SET state = 'needs_sign_in', error = ?, updated_at = ? WHERE mailbox = ?",
-                       [error, iso(now), box])
 
     # -- raw intake ---------------------------------------------------------------------------
 
@@ -429,42 +357,6 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, StoreBase):
             return list(self.db.query(self._FROM_PEOPLE + "ORDER BY m.id"))
         return list(self.db.query(
             self._FROM_PEOPLE + f"AND m.id IN ({','.join('?' * len(ids))}) ORDER BY m.id", list(ids)))
-
-    # -- the report -----------------------------------------------------------------------------
-
-    def from_people_texts(self, start: str) -> list[dict]:
-        """All mail from people since ``start``: the background root-cause words are weighed against."""
-        return list(self.db.query(
-            "SELECT from_name, new_text FROM messages WHERE state = 'parsed' AND automated IS NULL "
-            "AND direction = 'in' AND date >= ?", [start]))
-
-    def fingerprint(self) -> tuple:
-        """Changes whenever anything a report counts changes: a cheap key for caching it."""
-        return tuple(self._exec(
-            "SELECT (SELECT max(id) FROM messages), (SELECT max(id) FROM classifications), "
-            "(SELECT max(id) FROM audit_log), (SELECT max(answered_at) FROM surveys), "
-            "(SELECT count(*) FROM outbox WHERE state = 'sent')").fetchone())
-
-    def complaints_since(self, start: str) -> list[dict]:
-        return list(self.db.query(
-            "SELECT m.id, m.from_addr, m.date, m.new_text, m.conversation_id, c.severity, c.category FROM classifications c "
-            "JOIN messages m ON m.id = c.message_pk WHERE c.current = 1 AND c.complaint = 1 AND m.date >= ? "
-            "ORDER BY m.date", [start]))
-
-    def draft_outcomes_since(self, start: str) -> list[dict]:
-        return list(self.db.query(
-            "SELECT d.state, d.body, d.rendered_body, d.sent_at, d.survey_id, m.date FROM drafts d JOIN messages m "
-            "ON m.id = d.message_pk WHERE d.created_at >= ?", [start]))
-
-    def decisions_since(self, start: str) -> list[dict]:
-        """Each approval or rejection a person made (the audit log is where decisions are kept)."""
-        return list(self.db.query(
-            "SELECT action, object_id AS draft_id, at FROM audit_log WHERE object_type = 'draft' "
-            "AND action IN ('approved', 'rejected') AND at >= ? ORDER BY id", [start]))
-
-    def survey_scores_since(self, start: str) -> list[dict]:
-        return list(self.db.query(
-            "SELECT severity, score FROM surveys WHERE score IS NOT NULL AND sent_at >= ?", [start]))
 
     def earlier_cases(self, sender: str, since: str, before_id: int, conversation_id: int | None) -> int:
         """The sender's other conversations with a complaint in the window: a repeat complainer

@@ -56,12 +56,14 @@ class ReviewQueries(StoreBase):
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def login_failed(self, keys: list[str], now: datetime, free: int, base_seconds: int, max_seconds: int) -> None:
-        """Count a failure against each key; past ``free`` failures, block it for a doubling time."""
+        """Count a failure against each key; past ``free`` failures, block it for a doubling time.
+        A key with no failure for a day starts counting again."""
         with self.transaction():
             for key in keys:
                 self._exec("INSERT INTO login_failures (key, failures, last_at) VALUES (?, 1, ?) "
-                           "ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_at = excluded.last_at",
-                           [key, iso(now)])
+                           "ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN last_at < ? THEN 1 "
+                           "ELSE failures + 1 END, last_at = excluded.last_at",
+                           [key, iso(now), iso(now - timedelta(days=1))])
                 failures = self._exec("SELECT failures FROM login_failures WHERE key = ?", [key]).fetchone()[0]
                 if failures >= free:
                     seconds = min(max_seconds, base_seconds * 2 ** (failures - free))
@@ -168,6 +170,11 @@ class ReviewQueries(StoreBase):
         return self._one(
             f"SELECT * FROM drafts WHERE conversation_id = ? AND state IN {OPEN_STATES} ORDER BY id DESC LIMIT 1",
             [conversation_id])
+
+    def newer_draft(self, conversation_id: int, draft_id: int) -> dict | None:
+        """The latest draft of the case after this one: what replaced a superseded draft."""
+        return self._one("SELECT * FROM drafts WHERE conversation_id = ? AND id > ? ORDER BY id DESC LIMIT 1",
+                         [conversation_id, draft_id])
 
     def insert_draft(self, values: dict) -> int:
         columns = ", ".join(values)

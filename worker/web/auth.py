@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..desk.users import authenticate
 from ..store import utcnow
@@ -27,8 +29,28 @@ def _safe_next(target: str | None) -> str:
 # with every further failure up to 15 minutes. Guessing a password takes years, a typo seconds.
 FREE_FAILURES, FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS = 5, 30, 900
 
+# A browser that signed in as a user before carries a signed device cookie, and its tries are
+# counted apart: a stranger's wrong guesses at a name cannot lock its owner out of their own
+# browser, and a right password on one account does not wipe what an address tried on others.
+DEVICE_COOKIE, DEVICE_DAYS = "amends_device", 90
 
-def _throttle_keys(name: str) -> list[str]:
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="amends-device")
+
+
+def _known_device(name: str) -> str | None:
+    """This browser's device id, when it has signed in as ``name`` before."""
+    try:
+        data = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""), max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return None
+    return data.get("device") if isinstance(data, dict) and data.get("name") == name.strip().lower() else None
+
+
+def _throttle_keys(name: str, device: str | None) -> list[str]:
+    if device:
+        return [f"device:{device}"]
     return [f"name:{name.strip().lower()[:64]}", f"address:{request.remote_addr or '-'}"]
 
 
@@ -36,7 +58,8 @@ def _throttle_keys(name: str) -> list[str]:
 def login():
     if request.method == "POST":
         name, now = request.form.get("name", ""), utcnow()
-        keys = _throttle_keys(name)
+        device = _known_device(name)
+        keys = _throttle_keys(name, device)
         blocked = store().login_blocked_until(keys, now)
         if blocked is not None:
             wait = max(1, int((blocked - now).total_seconds()))
@@ -49,14 +72,19 @@ def login():
             store().login_failed(keys, now, FREE_FAILURES, FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS)
             flash("That name and password do not match.", "error")
             return render_template("login.html", name=name), 401
-        store().login_succeeded(keys)
+        store().login_succeeded([key for key in keys if not key.startswith("address:")])
         session.clear()  # a fresh session: no fixation
         session.permanent = True
         session["user_id"] = user["id"]
         session["epoch"] = user["session_epoch"]
         store().touch_login(user["id"], now)
         store().audit(user["name"], "logged in", "user", user["id"], None, now)
-        return redirect(_safe_next(request.args.get("next")))
+        response = redirect(_safe_next(request.args.get("next")))
+        response.set_cookie(DEVICE_COOKIE, _devices().dumps({"name": name.strip().lower(),
+                                                            "device": device or secrets.token_urlsafe(16)}),
+                            max_age=DEVICE_DAYS * 86400, httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
     return render_template("login.html", name="")
 
 

@@ -120,6 +120,7 @@ def _page(draft_id: int, body: str | None = None, stale: StaleDraft | None = Non
         deadline_token=DEADLINE, deadline_now=phrase, hours=config().drafts.answer_within_hours.get(draft["severity"] or "medium"),
         customer_language=language_name(draft["customer_language"]) if draft["customer_language"] else None,
         reply_language=language_name(draft["language"]),
+        newer=s.newer_draft(draft["conversation_id"], draft_id) if draft["state"] == "superseded" else None,
     ), status
 
 

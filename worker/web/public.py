@@ -37,8 +37,8 @@ def survey(token: str):
         return _page(language, done=True, already=True)
     if request.method == "POST":
         comment = (request.form.get("comment") or "").strip()[:4000] or None
-        record_answer(store(), settings, survey_id, score, comment, "link", utcnow())
-        return _page(language, done=True)
+        recorded = record_answer(store(), settings, survey_id, score, comment, "link", utcnow())
+        return _page(language, done=True, already=not recorded)  # another answer got in first
     return _page(language, score=score)
 
 
