@@ -9,7 +9,7 @@ import pytest
 from worker.config import parse_config
 from worker.desk.context import build_context, complaint_sentence, first_name, references
 from worker.desk.drafts import TemplateError, Templates, compose, render_reply
-from worker.desk.stakes import Stakes
+from worker.desk.stakes import Stakes, admissions, assess
 from worker.mail.mime import HeaderError, build_reply, reply_references, reply_subject
 from worker.mail.parse import parse_message
 
@@ -40,6 +40,10 @@ def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
     steps = list(STEPS)
     if category == "privacy":  # what is known, not "that's on us" before anyone knows
         steps[3:5] = ["What we know so far", "I'm handling this myself"]
+    if severity == "low":  # a small thing: two or three sentences, the same steps in short
+        steps = ["Hi ", "Thank you for letting us know", "sorry", "I'll come back to you {deadline}",
+                 "we'd like to offer you", "Just reply to this email"]
+        assert len(body.split()) < 90, body
     positions = [body.find(step) for step in steps]
     assert -1 not in positions, (severity, category, body)
     assert positions == sorted(positions)
@@ -47,7 +51,7 @@ def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
 
 def test_apology_and_extra_scale_with_severity():
     low, critical = draft_for("gmail_complaint_delivery.eml", "low"), draft_for("gmail_complaint_delivery.eml", "critical")
-    assert "small thank-you" in low and "truly sorry" in critical
+    assert "small thank-you" in low and "truly sorry" in critical and len(low.split()) < len(critical.split()) / 2
     assert "personal call from our operations manager" in critical  # when: the promised time says
 
 
@@ -173,3 +177,54 @@ def test_header_injection_is_impossible(field, value):
 def test_bad_recipient_addresses_are_refused(addr):
     with pytest.raises(HeaderError):
         _reply(to_addr=addr)
+
+
+def drafted(text, severity="medium", category="other", subject="Your service", language=None):
+    ctx = build_context(subject, text, None)
+    return compose(TEMPLATES, CONFIG, ctx, severity, category, assess(subject + "\n" + text), customer_language=language)
+
+
+def test_a_harassment_report_gets_safeguarding_first_and_no_product_script():
+    composed = drafted("The engineer who came on Tuesday made sexual comments and now texts me at night. "
+                       "I feel unsafe in my own home. Please call me on 07700 900123.\n\nMaria", "critical", "staff")
+    body = composed.body
+    assert body.index("your safety matters more than anything") < body.index("Thank you for writing")
+    assert "Our customer welfare lead will call you today on 07700 900123" in body
+    assert "stop using it" not in body and "collect it" not in body  # the product script
+    assert body.count("07700 900123") == 1 and "offer you" not in body
+
+
+def test_a_reporter_gets_a_neutral_reply_for_the_press_team_held_for_its_role():
+    composed = drafted("Hi, I'm a reporter at the Evening Post working on a story about broadband outages. "
+                       "Was there an outage in Leeds on Tuesday?\n\nTom Reed", "high", "outage")
+    assert composed.template == "press.txt.j2" and composed.hold_role == "communications"
+    assert "our communications team" in composed.body
+    for words in ("sorry", "on us", "offer", "free"):
+        assert words not in composed.body.lower()
+
+
+def test_every_ask_is_answered_in_order_and_the_extra_never_replaces_one():
+    body = drafted("I cancelled my plan on 3 November but you charged me again. Please cancel my account for good "
+                   "and I want a full refund of the $192 you took. This is the third time I've written.",
+                   "high", "billing").body
+    assert "write to us three times" in body
+    assert body.index("you want to cancel") < body.index("Your refund of $192")
+    assert "offer you" not in body  # a month free is no answer to someone leaving
+    kept = drafted("The kettle stopped working after a week. Please send me a replacement.", "medium", "defect").body
+    assert "I'm arranging a replacement" in kept and kept.index("replacement for you") < kept.index("On top of that")
+
+
+def test_french_drafts_answer_the_asks_too():
+    composed = drafted("Bonjour, je veux résilier mon abonnement et être remboursée de 50 €. Merci de me rappeler "
+                       "au 06 12 34 56 78.\n\nClaire", "medium", "billing", "Résiliation", language="fr")
+    assert composed.language == "fr"
+    body = composed.body
+    assert "résilier" in body and "Votre remboursement de 50 €" in body and "Je vous appellerai au 06 12 34 56 78" in body
+    assert "avoir de 15 %" not in body
+
+
+@pytest.mark.parametrize("template", ["legal.txt.j2", "press.txt.j2", "safeguarding.txt.j2"])
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_no_template_for_a_held_case_writes_what_the_admission_check_flags(template, language):
+    source = TEMPLATES.env(language).loader.get_source(TEMPLATES.env(language), template)[0]
+    assert admissions(source) == []

@@ -182,13 +182,14 @@ def test_each_draft_is_one_a_support_lead_would_send(mail):
     ctx, stakes, language, composed = draft(mail)
     at = APPROVALS[MAILS.index(mail) % len(APPROVALS)]
     body, due = approved(composed.body, mail.severity, composed.language, at)
-    assert DEADLINE in composed.body and DEADLINE not in body
-
-    # The promise: after approval, inside business hours, in the team's zone.
-    business = BusinessHours.of(CONFIG)
-    local = due.astimezone(business.zone)
-    assert due > at and local.strftime("%a").lower()[:3] in CONFIG.followup.business_days
-    assert CONFIG.followup.opening <= local.time() <= CONFIG.followup.closing
+    assert DEADLINE not in body
+    if DEADLINE in composed.body:  # the promise: after approval, inside business hours, in the team's zone
+        business = BusinessHours.of(CONFIG)
+        local = due.astimezone(business.zone)
+        assert due > at and local.strftime("%a").lower()[:3] in CONFIG.followup.business_days
+        assert CONFIG.followup.opening <= local.time() <= CONFIG.followup.closing
+    else:  # a small case whose every ask is done at once has nothing to promise
+        assert mail.severity == "low" and ctx.asks.asks, composed.body
 
     # Each reference once (the customer's quote may carry it; then it is not repeated).
     for ref in ctx.references:
@@ -211,9 +212,17 @@ def test_each_draft_is_one_a_support_lead_would_send(mail):
     if mail.kind == "replied":
         assert composed.template == "replied.txt.j2" and ctx.question and ctx.question in body
         return
+    short = mail.severity == "low" and not stakes.kinds  # a small thing: the same steps in two or three sentences
+    if short:
+        assert len(body.split()) < 100, body
     if composed.language == "fr":
-        assert in_order(body, ["Bonjour", "Merci de nous avoir écrit", "désolé", "je reviens vers vous",
-                               "répondez simplement", "Merci de nous donner"]), body
+        steps = (["Bonjour", "Merci de nous avoir prévenus", "excuses", "Répondez simplement"] if short else
+                 ["Bonjour", "Merci de nous avoir écrit", "désolé", "je reviens vers vous", "répondez simplement",
+                  "Merci de nous donner"])
+        assert in_order(body, steps), body
+        return
+    if short:
+        assert in_order(body, ["Hi ", "Thank you for letting us know", "sorry", "Just reply to this email"]), body
         return
     steps = ["Hi ", "Thank you for writing", "sorry", "I will get back to you", "just reply to this email",
              "Thank you for giving us the chance"]

@@ -16,6 +16,19 @@ from worker.desk.stakes import admissions, assess
     ("You sent my statement to the wrong address.", ("privacy",), "statement to the wrong address"),
     ("Please delete my data now.", ("privacy",), "delete my data"),
     ("My parcel is late again.", (), None),
+    ("I'm a reporter at the Evening Post working on a story about outages.", ("press",), "i'm a reporter"),
+    ("The engineer made sexual comments and now texts me at night. I feel unsafe at home.", ("safeguarding",),
+     "sexual comments"),
+    ("You gave my room to my abuser and I had to leave at midnight.", ("safeguarding",), "my abuser"),
+    ("My mother has been without electricity since Saturday. She uses an oxygen concentrator at home.",
+     ("safeguarding",), "oxygen concentrator … without electricity"),
+    ("Since then he texts me: 'I know you're home'. I'm frightened to open my door.", ("safeguarding",),
+     "i know you're home"),
+    ("I have no money left for food until Friday because of your double charge.", ("safeguarding",),
+     "no money left for food"),
+    ("I have reported the break-in to the police.", ("legal",), "police"),
+    ("The Food Standards Agency will hear about this.", ("legal",), "food standards agency"),
+    ("Our alarm company is NSI approved and your engineer broke it.", ("legal",), "nsi"),
 ])
 def test_rules_say_which_stakes_and_which_words(text, kinds, found):
     stakes = assess(text)
@@ -32,6 +45,18 @@ def test_rules_say_which_stakes_and_which_words(text, kinds, found):
 ])
 def test_the_safety_step_fits_the_product(text, step):
     assert assess(text).safety_step == step
+
+
+def test_a_person_at_risk_never_gets_the_product_safety_step():
+    stakes = assess("Your driver harassed me on my doorstep and I don't feel safe. He knows where I live.")
+    assert stakes.kinds == ("safeguarding",) and stakes.safety_step is None
+    both = assess("The heater sparked and caught fire, and your engineer threatened me when I complained.")
+    assert both.kinds == ("safeguarding", "safety") and both.safety_step == "electrical"  # a real hazard too
+
+
+def test_a_customer_threatening_the_papers_is_legal_and_a_reporter_is_press():
+    assert assess("If you don't refund me by Friday I am going to the press.").kinds == ("legal",)
+    assert assess("I am a journalist at the Herald and would like a comment on the outage.").kinds == ("press",)
 
 
 def test_a_failed_replacement_is_noticed():

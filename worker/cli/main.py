@@ -479,7 +479,7 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         console.print(f"{len(pending)} draft(s) waiting for review.")
         if once:
             return
-        name, password = demo_module.demo_user(ctx.store, utcnow())
+        name, password = demo_module.demo_user(ctx.store, utcnow(), config.drafts.hold_for.values())
         run_config = demo_module.write_run_config(config)
         stop_web = demo_module.serve_web(config)
         console.print(f"\nReview pages: {config.web.base_url}/  (user [bold]{name}[/], password [bold]{password}[/])",

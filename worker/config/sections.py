@@ -192,7 +192,7 @@ DEFAULT_REMEDIES: dict[str, dict[str, str]] = {
               "critical": "a personal call from our head of customer service"},
 }
 SEVERITY_LEVELS = ("low", "medium", "high", "critical")
-STAKES = ("safety", "legal", "privacy")
+STAKES = ("safeguarding", "safety", "legal", "press", "privacy")
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,10 @@ class DraftsConfig:
     remedies: dict[str, dict[str, str]] = field(default_factory=lambda: DEFAULT_REMEDIES)
     remedy_if_replacement_failed: str = "a full refund, and a courier to collect the item at a time that suits you"
     legal_team: str = "our customer relations manager"
+    press_team: str = "our communications team"
+    safeguarding_team: str = "our customer welfare lead"
     privacy_contact: str = "privacy@example.com"
-    hold_for: dict[str, str] = field(default_factory=lambda: {"legal": "legal"})
+    hold_for: dict[str, str] = field(default_factory=lambda: {"legal": "legal", "press": "communications"})
 
     def validate(self, path: str) -> None:
         for level in SEVERITY_LEVELS:

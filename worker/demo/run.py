@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -146,9 +146,9 @@ def start_smtp_sink(config: Config, directory: Path) -> SmtpSink:
         raise AmendsError(f"could not start the demo SMTP sink on port {config.smtp.port}: {exc}") from None
 
 
-def demo_user(store: Store, now: datetime) -> tuple[str, str]:
+def demo_user(store: Store, now: datetime, roles: Iterable[str]) -> tuple[str, str]:
     """A 'demo' reviewer with a fresh password each run, printed for the person at the keyboard.
-    An admin with the legal role, so the demo's legal threat can be approved too."""
+    An admin with every role drafts are held for, so the demo's held cases can be approved too."""
     password = secrets.token_urlsafe(12)
     if store.user("demo"):
         from werkzeug.security import generate_password_hash
@@ -156,7 +156,8 @@ def demo_user(store: Store, now: datetime) -> tuple[str, str]:
         store.set_password("demo", generate_password_hash(password, method="scrypt"))
     else:
         add_user(store, "demo", password, True, now)
-    set_role(store, "demo", "legal", True, now)
+    for role in sorted(set(roles)):
+        set_role(store, "demo", role, True, now)
     return "demo", password
 
 

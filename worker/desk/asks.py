@@ -14,51 +14,70 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .context import AMOUNT
-
 MAX_CHARS = 20_000
+# Linear on untrusted text: an amount starts only where a run of digits starts, and is bounded.
+AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]{0,15}(?:\.\d{2})?"
+                    r"|(?<![\d,.])\d[\d,]{0,15}(?:\.\d{2})?\s?(?:€|EUR|USD|GBP|pounds|dollars|euros))")
 
 ASK_KINDS = ("refund", "replacement", "repair", "callback", "cancel", "unsubscribe", "change", "delete_data",
              "export_data")
 
-# Each kind: the words that ask for it. Only requests count ("I want", "please", "can you",
-# an imperative), not a mention ("the refund you promised" is a chaser, found by the count).
-_REQUEST = r"(?:i(?:'d| would)? (?:want|like|need|expect|demand|request)|i am (?:requesting|asking for)|please|" \
-           r"can (?:you|i|we)|could (?:you|i|we)|kindly|i'm asking for|i ask (?:you )?for|give me|send me|" \
-           r"we want|we need|i insist on)\b[^.!?\n]{0,60}?"
+# Each kind: the words that ask for it, in English and French. Most count only after a request
+# ("I want", "please", "can you", "je voudrais", "merci de"), so that a mention is not an ask
+# ("the refund you promised" is a chaser, found by the count of times asked).
+_REQUEST = (r"\b(?:i(?:'d| would)? (?:want|like|need|expect|demand|request)|i am (?:requesting|asking for)|please|"
+            r"can (?:you|i|we)|could (?:you|i|we)|would you|are you able to|is it possible to|"
+            r"i'?d (?:appreciate|be grateful for)|kindly|i'm asking for|i ask (?:you )?for|give me|send me|"
+            r"we want|we need|i insist on|je (?:veux|voudrais|souhaite|demande|vous demande|réclame|exige)|"
+            r"merci de|pouvez-vous|pourriez-vous|veuillez)\b[^.!?\n]{0,60}?")
+
+
+def _asked(words: str) -> re.Pattern:
+    return re.compile(_REQUEST + r"\b(?P<what>" + words + r")", re.I)
+
+
+def _said(words: str) -> re.Pattern:
+    return re.compile(r"\b(?P<what>" + words + r")", re.I)
+
+
 _ASKS: dict[str, re.Pattern] = {
-    "refund": re.compile(_REQUEST + r"\b(?:(?:a |my |the |full )?refund(?:ed)?|money back|reimburs\w*|"
-                         r"credit (?:it )?back|charge(?:back)? reversed)\b", re.I),
-    "replacement": re.compile(_REQUEST + r"\b(?:a |the )?(?:replacement|new one|replace (?:it|them|the \w+))\b", re.I),
-    "repair": re.compile(_REQUEST + r"\b(?:an? )?(?:engineer|technician|repair(?:ed)?|fix(?:ed)? (?:it|this)|"
-                         r"(?:someone )?to (?:come|visit) (?:out|round|and fix))\b", re.I),
-    "callback": re.compile(r"\b(?:call me(?: back)?|ring me|phone me|give me a call|call back|a call(?:back)?|"
-                           r"speak to (?:someone|a (?:person|human|manager))|contact me (?:by|on) (?:phone|telephone))\b",
-                           re.I),
-    "cancel": re.compile(r"\b(?:cancel(?:l?ing|l?ed)? (?:my|the|this|our) (?:order|subscription|account|contract|"
-                         r"membership|plan|booking)|(?:please )?cancel (?:it|everything)|close my account|"
-                         r"end my (?:contract|subscription))\b", re.I),
-    "unsubscribe": re.compile(r"\b(?:unsubscribe|stop (?:sending|emailing|texting) me|take me off|remove me from)\b",
-                              re.I),
-    "change": re.compile(_REQUEST + r"\b(?:change|update|correct) (?:my|the) (?:delivery )?(?:address|email|name|"
-                         r"phone number|number|details|date|time|booking|order)\b", re.I),
-    "delete_data": re.compile(r"\b(?:delete|erase|remove) (?:all )?(?:of )?my (?:personal )?(?:data|details|"
-                              r"information|account)|right to (?:erasure|be forgotten)\b", re.I),
-    "export_data": re.compile(r"\b(?:copy of (?:all )?(?:the |my )?(?:personal )?(?:data|information)|"
-                              r"subject access request|\bSAR\b|what data you hold)\b", re.I),
+    "refund": _asked(r"(?:a |my |the |full )?refund(?:ed)?|money back|reimburs\w*|credit (?:it )?back|"
+                     r"charge(?:back)? reversed|(?:être )?rembours\w*"),
+    "replacement": _asked(r"(?:a |the )?(?:replacement|new one|replace (?:it|them|the \w+))|remplacement|remplacer|"
+                          r"échanger?"),
+    "repair": _asked(r"(?:an? )?(?:engineer|technician|repair(?:ed)?)|"
+                     r"(?:someone )?to (?:come|visit) (?:out|round|and fix)|(?:un )?technicien|réparer|réparation"),
+    "callback": _said(r"call me(?: back)?|ring me|phone me|give me a call|call back|a call(?:back)?|"
+                      r"speak to (?:someone|a (?:person|human|manager))|contact me (?:by|on) (?:phone|telephone)|"
+                      r"me rappeler|rappelez-moi|appelez-moi|m'appeler"),
+    "cancel": _said(r"cancel(?:l?ing|l?ed)? (?:my|the|this|our) (?:order|subscription|account|contract|membership|plan|"
+                    r"booking)|(?:please )?cancel (?:it|everything)|close my account|end my (?:contract|subscription)|"
+                    r"résilier|résiliation|annuler (?:ma|mon) (?:commande|abonnement|contrat|réservation)"),
+    "unsubscribe": _said(r"unsubscribe|stop (?:sending|emailing|texting) me|take me off|remove me from|désabonner|"
+                         r"désinscri\w*"),
+    "change": _asked(r"(?:change|update|correct) (?:my|the) (?:delivery )?(?:address|email|name|phone number|number|"
+                     r"details|date|time|booking|order)|(?:changer|modifier) (?:mon|ma|l')\s?(?:adresse|e-mail|nom|"
+                     r"numéro|date|heure|réservation|commande)"),
+    "delete_data": _said(r"(?:delete|erase|remove) (?:all )?(?:of )?my (?:personal )?(?:data|details|information|"
+                         r"account)|right to (?:erasure|be forgotten)|supprimer (?:toutes )?mes données|droit à l'oubli"),
+    "export_data": _said(r"copy of (?:all )?(?:the |my )?(?:personal )?(?:data|information)|subject access request|"
+                         r"SAR\b|what data you hold|copie de (?:toutes )?mes données|droit d'accès"),
 }
 _PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,5}(?:[ .-]?\d{2,5}){1,4}(?![\w])")
 _DEADLINE = re.compile(
-    r"\b(?:by|before|until|no later than)\s+(?:the end of (?:the )?(?:day|week|month)|end of (?:the )?(?:day|week)|"
-    r"tomorrow|tonight|today|(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"\b(?:by|before|until|no later than|avant|d'ici)\s+(?:the end of (?:the )?(?:day|week|month)|"
+    r"end of (?:the )?(?:day|week)|tomorrow|tonight|today|demain|ce soir|"
+    r"(?:this |next )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?: prochain)?|"
     r"the (?:\d{1,2})(?:st|nd|rd|th)?|\d{1,2}(?:st|nd|rd|th)? (?:of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
     r"[a-z]*|(?:\d{1,2}(?::\d{2})? ?(?:am|pm)))\b", re.I)
-_TIMES = re.compile(r"\b(?:(second|third|fourth|fifth|2nd|3rd|4th|5th) (?:time|email|message|attempt)|"
-                    r"(twice|three times|four times|five times|several times|multiple times|again and again)|"
-                    r"(\d{1,2}) (?:times|emails|calls))\b", re.I)
-_TIMES_WORDS = {"second": 2, "2nd": 2, "twice": 2, "third": 3, "3rd": 3, "three times": 3, "fourth": 4, "4th": 4,
-                "four times": 4, "fifth": 5, "5th": 5, "five times": 5, "several times": 3, "multiple times": 3,
-                "again and again": 3}
+_TIMES = re.compile(r"\b(?P<word>(?:second|third|fourth|fifth|2nd|3rd|4th|5th) (?:time|email|message|attempt)|"
+                    r"twice|three times|four times|five times|several times|multiple times|again and again|"
+                    r"(?:deuxième|troisième|quatrième|cinquième) fois|deux fois|trois fois|plusieurs fois)|"
+                    r"(?P<count>\d{1,2}) (?:times|emails|calls|fois|e-mails|appels)\b", re.I)
+_TIMES_WORDS = {"second": 2, "2nd": 2, "twice": 2, "third": 3, "3rd": 3, "three": 3, "fourth": 4, "4th": 4,
+                "four": 4, "fifth": 5, "5th": 5, "five": 5, "several": 3, "multiple": 3, "again": 3,
+                "deuxième": 2, "deux": 2, "troisième": 3, "trois": 3, "quatrième": 4, "cinquième": 5, "plusieurs": 3}
 
 
 @dataclass(frozen=True)
@@ -98,15 +117,16 @@ def extract_asks(text: str) -> Asks:
         match = pattern.search(text)
         if not match:
             continue
-        sentence = _sentence_around(text, match.start(), match.end())
         amount = number = None
-        if kind == "refund":
-            amounts = AMOUNT.findall(sentence) or AMOUNT.findall(text)
+        if kind == "refund":  # the amount nearest the ask: just after it, else just before, else anywhere
+            at = match.start("what")
+            amounts = AMOUNT.findall(text[at:at + 200]) or AMOUNT.findall(text[max(0, at - 200):at])[-1:] \
+                or AMOUNT.findall(text)
             amount = amounts[0].strip() if amounts else None
         elif kind == "callback":
             phones = [p.strip() for p in _PHONE.findall(text) if sum(ch.isdigit() for ch in p) >= 9]
             number = phones[0] if phones else None
-        found.append((match.start(), Ask(kind, match.group(0).strip(), amount, number)))
+        found.append((match.start("what"), Ask(kind, match.group("what").strip(), amount, number)))
     if "delete_data" in {a.kind for _, a in found}:  # "delete my account" is the data ask, not a cancel too
         found = [(at, a) for at, a in found if a.kind != "cancel" or "account" not in a.words.lower()]
     deadline = _DEADLINE.search(text)
@@ -114,18 +134,12 @@ def extract_asks(text: str) -> Asks:
                 deadline.group(0) if deadline else None, _times_asked(text))
 
 
-def _sentence_around(text: str, start: int, end: int) -> str:
-    left = max(text.rfind(".", 0, start), text.rfind("\n", 0, start), text.rfind("!", 0, start),
-               text.rfind("?", 0, start))
-    right = min((i for i in (text.find(".", end), text.find("\n", end), text.find("!", end), text.find("?", end))
-                 if i != -1), default=len(text))
-    return text[left + 1:right + 1]
-
-
 def _times_asked(text: str) -> int:
     most = 1
     for match in _TIMES.finditer(text):
-        word = (match.group(1) or match.group(2) or "").lower()
-        count = _TIMES_WORDS.get(word) or (int(match.group(3)) if match.group(3) else 1)
+        if match.group("count"):
+            count = int(match.group("count"))
+        else:
+            count = _TIMES_WORDS.get(match.group("word").split()[0].lower(), 1)
         most = max(most, min(count, 20))
     return most

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .asks import AMOUNT, Asks, extract_asks
 
 _NOT_NAMES = {
     "support", "team", "info", "admin", "customer", "service", "sales", "office", "mr", "mrs",
@@ -34,9 +36,6 @@ _REFERENCE = re.compile(
     r"tracking|pnr|flight)\s{0,5}(?:no\.?|number|#|:)?\s{0,5}#?\s{0,5})([A-Z0-9][A-Z0-9-]{3,40})\b|#(\d{4,40})\b",
     re.I,
 )
-# Linear on untrusted text: an amount starts only where a run of digits starts, and is bounded.
-AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]{0,15}(?:\.\d{2})?"
-                     r"|(?<![\d,.])\d[\d,]{0,15}(?:\.\d{2})?\s?(?:€|EUR|USD|GBP|pounds|dollars|euros))")
 _DATE = re.compile(
     r"\b(?:\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
     r"(?:\s+\d{4})?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}(?:st|nd|rd|th)?"
@@ -56,6 +55,7 @@ class ReplyContext:
     dates: tuple[str, ...] = ()
     subject: str = ""
     question: str | None = None
+    asks: Asks = field(default_factory=Asks)  # what the latest message asks for, in order
 
 
 def _name_from(candidate: str | None) -> str | None:
@@ -163,4 +163,5 @@ def build_context(
         dates=tuple(dict.fromkeys(m.group(0) for m in _DATE.finditer(new_text))),
         subject=subject,
         question=question(new_text),
+        asks=extract_asks(new_text),
     )

@@ -20,6 +20,7 @@ from classifiers.labels import CATEGORIES
 from ..config import Config
 from ..errors import AmendsError
 from ..mail.mime import html_paragraphs
+from .asks import Asks
 from .context import ReplyContext
 from .stakes import Stakes
 from .surveys import PAGE, SCORES
@@ -29,6 +30,7 @@ REPLY_TEMPLATES = (*(f"{c}.txt.j2" for c in CATEGORIES), "base.txt.j2", "legal.t
                    "reopened.txt.j2", "safety.txt.j2", "signature.txt.j2")
 
 _REPLACEMENT_OFFER = re.compile(r"replacement|remplacement|ersatz", re.I)
+_REFUND_OFFER = re.compile(r"refund|rembours", re.I)
 
 CATEGORY_NOUNS = {
     "delivery": "delivery", "billing": "bill", "defect": "order", "outage": "service",
@@ -130,24 +132,29 @@ def _phrases(path: Path) -> dict:
     return phrases
 
 
-def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phrases: dict | None = None) -> str | None:
+def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phrases: dict | None = None,
+               asks: Asks | None = None) -> str | None:
     """The extra, in proportion; never for a legal threat (an offer reads as an admission), and
     never the replacement that already failed or that a safety problem rules out.
 
     ``phrases`` are a language's own words; without them, the config's (English) ones."""
-    if "legal" in stakes:
-        return None
+    if any(kind in stakes for kind in ("legal", "press", "safeguarding")) or (asks and "cancel" in asks):
+        return None  # an offer reads as an admission, a bribe, or (to someone leaving) a joke
     if phrases is None:
         remedy, instead = config.drafts.remedy(category, severity), config.drafts.remedy_if_replacement_failed
     else:
         remedy, instead = phrases.get("remedies", {}).get(category, {}).get(severity), phrases.get("if_replacement_failed")
     if remedy and (stakes.replacement_failed or "safety" in stakes) and _REPLACEMENT_OFFER.search(remedy):
         return instead
+    if remedy and asks and (("refund" in asks and _REFUND_OFFER.search(remedy)) or
+                            (("replacement" in asks or "repair" in asks) and _REPLACEMENT_OFFER.search(remedy))):
+        return None  # what they asked for is the remedy; an extra that repeats or contradicts it is noise
     return remedy
 
 
 def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: str, stakes: Stakes,
                     phrases: dict | None = None) -> dict:
+    asked = ctx.question and any(ask.words.lower() in ctx.question.lower() for ask in ctx.asks.asks)
     sentence = ctx.complaint_sentence.replace('"', "'") if ctx.complaint_sentence else None  # we quote it
     reference = ctx.references[0] if ctx.references else None
     if reference and sentence and reference.split()[-1].lstrip("#").lower() in sentence.lower():
@@ -163,10 +170,15 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
             "subject": ctx.subject,
         },
         "question": ctx.question,
+        "question_is_ask": bool(asked),  # "Could you refund me?" is answered as an ask, not quoted back
         "stakes": stakes.to_json(),
         "severity": severity,
         "category": category,
-        "remedy": remedy_for(config, category, severity, stakes, phrases),
+        "remedy": remedy_for(config, category, severity, stakes, phrases, ctx.asks),
+        "asks": ctx.asks.to_json(),
+        "callback_number": callback.number if (callback := ctx.asks.get("callback")) else None,
+        "press_team": (phrases or {}).get("press_team") or config.drafts.press_team,
+        "safeguarding_team": (phrases or {}).get("safeguarding_team") or config.drafts.safeguarding_team,
         "deadline": DEADLINE,
         "company": config.drafts.company,
         "legal_team": (phrases or {}).get("legal_team") or config.drafts.legal_team,
@@ -177,6 +189,8 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
 def template_name(kind: str, category: str, stakes: Stakes) -> str:
     if kind in ("replied", "reopened"):
         return f"{kind}.txt.j2"
+    if "press" in stakes:
+        return "press.txt.j2"
     if "legal" in stakes:
         return "legal.txt.j2"
     return f"{category}.txt.j2" if category in CATEGORY_NOUNS else "other.txt.j2"

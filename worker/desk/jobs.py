@@ -8,6 +8,7 @@ sends one twice or loses one. Customer-facing mail is held to business hours.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
             days = follow.follow_up_days.get(row["severity"] or "medium", 3)
             follow_at = hours.next_opening(sent + timedelta(days=days))
             survey_at = hours.next_opening(follow_at + timedelta(days=follow.survey_after_days))
-            jobs = [("follow_up", follow_at)] + ([] if row["survey_id"] else [("survey", survey_at)])
+            jobs = [("follow_up", follow_at)] + ([] if row["survey_id"] or _no_survey(row) else [("survey", survey_at)])
             for kind, due in jobs:
                 if store.add_job(kind, row["conversation_id"], row["draft_id"], row["outbound_pk"], due, now):
                     counts.scheduled += 1
@@ -73,6 +74,14 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
             counts.scheduled += 1
     counts.cancelled += store.cancel_superseded_jobs(now)
     return counts
+
+
+NO_SURVEY = ("safeguarding", "safety", "legal", "press")  # a score asked for in the middle of these reads as callous
+
+
+def _no_survey(row: dict) -> bool:
+    kinds = json.loads(row["stakes"])["kinds"] if row.get("stakes") else []
+    return any(kind in NO_SURVEY for kind in kinds)
 
 
 def record_answer(store: Store, config: Config, survey_id: int, score: int, comment: str | None, via: str,
