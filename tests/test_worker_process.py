@@ -2,13 +2,14 @@
 
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from worker.demo.dovecot import Dovecot
 from worker.store import Store
 
-from .conftest import HUMAN_FIXTURES, Mailbox, eml
+from .conftest import HUMAN_FIXTURES, Mailbox, descendants, eml
 
 DEBUG = "[log]\nlevel = \"DEBUG\"\n"
 
@@ -86,6 +87,30 @@ def test_sigkill_mid_batch_loses_and_repeats_nothing(mailbox, make_config, worke
     uids = [r[0] for r in store.db.execute("SELECT uid FROM locations ORDER BY uid")]
     store.close()
     assert uids == list(range(1, total + 1))
+
+
+def test_a_killed_worker_leaves_no_parse_process_behind(mailbox, make_config, worker_process):
+    """SIGKILL gives a worker no chance to stop its parse processes: they go with it."""
+    mailbox.append_many(numbered(1500))
+    worker = worker_process(make_config(DEBUG, batch_size=25), "run")
+    worker.wait_for(r"stored a batch of 25", timeout=30)
+    deadline = time.monotonic() + 30
+    parsers: list[int] = []
+    while not parsers and time.monotonic() < deadline:
+        parsers = [pid for pid, command in descendants(worker.proc.pid) if "spawn_main" in command]
+    assert parsers, "the backlog should be parsed in parse processes"
+    worker.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while any(map(alive, parsers)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [pid for pid in parsers if alive(pid)]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 @pytest.fixture

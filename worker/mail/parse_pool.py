@@ -6,6 +6,7 @@ the parser and the guard: a spawned process starts in a fraction of the time.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import json
 import logging
@@ -250,7 +251,8 @@ class ParsePool:
 
         self.workers = workers
         self.broken = False  # a process died: this pool takes no more work
-        self.executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=in_background)
+        self.executor = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=in_background,
+                                            initargs=(os.getpid(),))
         with _SPAWNING, _main_module_hidden():  # every process starts now, while it is hidden
             for _ in range(workers):
                 self.executor.submit(int)
@@ -282,8 +284,20 @@ def _parse_in_process(work: Work, rules: Rules, now: datetime) -> list[Ready | s
     return parse_all(work, rules, now)
 
 
-def in_background() -> None:
-    """Only the CPU time nobody else wants: Linux's SCHED_IDLE, else the lowest priority."""
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def in_background(worker_pid: int) -> None:
+    """Only the CPU time nobody else wants: Linux's SCHED_IDLE, else the lowest priority. And
+    on Linux, go when the worker goes: a worker killed with SIGKILL cannot stop its parse
+    processes, and they would wait for work for ever."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != worker_pid:  # it was gone before we asked
+            os._exit(0)
     try:
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
