@@ -12,7 +12,7 @@ def test_a_cancellation_and_its_refund_with_the_amount_in_the_order_asked():
         "Hi,\n\nI cancelled my subscription on 3 November but you charged me again. Please cancel my account "
         "for good and I want a full refund of the $192 you took this month.\n\nDaniel")
     assert asks.kinds == ("cancel", "refund")
-    assert asks.get("refund").amount == "$192"
+    assert asks.get("refund").amount == "$192" and asks.left  # "I cancelled": a credit is no use to them
 
 
 def test_a_call_back_takes_the_number_given():
@@ -57,3 +57,70 @@ def test_hostile_text_costs_no_more_than_long_text(hostile):
     start = time.perf_counter()
     extract_asks(hostile)
     assert time.perf_counter() - start < 1.0
+
+
+def test_someone_still_a_customer_has_not_left():
+    assert not extract_asks("Please cancel my order 4471, it was a mistake.").left
+    assert extract_asks("J'ai résilié le mois dernier et vous m'avez encore prélevée.").left
+
+
+# -- the asks as actions a reviewer confirms ---------------------------------------------------
+
+
+@pytest.fixture
+def asked(mailbox, make_config, store):
+    """A drafted complaint that asks for a refund and a call back."""
+    from datetime import datetime, timezone
+
+    from worker.desk.review import draft_pending
+    from worker.loop import Worker
+
+    from .conftest import label, mail
+
+    now = datetime.now(timezone.utc)
+    mailbox.append(mail("dan-1", "Daniel Ortiz <dan@example.net>", "Charged after cancelling",
+                        "You charged me again. I want a full refund of the $192, and please call me on "
+                        "07700 900123.\n\nDaniel", 0))
+    config = make_config()
+    worker = Worker(config, store)
+    with worker.inbox:
+        worker.poll(now)
+    label(store, {"dan-1": (True, "medium", "billing")})
+    draft_pending(store, config, now)
+    (row,) = store.drafts(state="pending")
+    return config, store, store.draft(row["id"]), now
+
+
+def test_the_reply_follows_the_reviewers_decisions_unless_they_rewrote_it(asked):
+    from worker.desk.actions import decide, undecided
+    from worker.desk.review import ReviewError, save_edit
+
+    config, store, draft, now = asked
+    assert [a["kind"] for a in undecided(draft)] == ["refund", "callback"]
+    with pytest.raises(ReviewError, match="Refund: say by when"):
+        decide(store, config, draft["id"], [("will_do", ""), ("done", "")], "Tom Baker", now)
+    assert decide(store, config, draft["id"], [("cannot", "the charge was for October, before you cancelled"),
+                                                 ("done", "")], "Tom Baker", now)
+    body = store.draft(draft["id"])["body"]
+    assert "About your refund: I'm sorry, but I can't do that, because the charge was for October" in body
+    assert "I've arranged for us to call you on 07700 900123." in body and not undecided(store.draft(draft["id"]))
+    save_edit(store, draft["id"], "Hi Daniel,\n\nI'll ring you this afternoon about the $192.\n", "Tom Baker", now)
+    assert not decide(store, config, draft["id"], [("done", ""), ("done", "")], "Tom Baker", now)
+    assert store.draft(draft["id"])["body"] == "Hi Daniel,\n\nI'll ring you this afternoon about the $192.\n"
+
+
+def test_the_command_line_approves_an_answer_to_asks_only_when_told_it_stands(asked):
+    from click.testing import CliRunner
+
+    from worker.cli import main
+    from worker.desk.users import add_user
+
+    config, store, draft, now = asked
+    add_user(store, "Tom Baker", "correct horse battery", False, now)
+    base = ["--config", config.path, "drafts"]
+    shown = CliRunner().invoke(main, [*base, "show", str(draft["id"])])
+    assert "Asked for: Refund $192" in shown.output and "not confirmed yet" in shown.output
+    refused = CliRunner().invoke(main, [*base, "approve", str(draft["id"]), "--by", "Tom Baker"])
+    assert refused.exit_code == 1 and "refund, call back" in refused.output and "--as-drafted" in refused.output
+    approved = CliRunner().invoke(main, [*base, "approve", str(draft["id"]), "--by", "Tom Baker", "--as-drafted"])
+    assert approved.exit_code == 0, approved.output

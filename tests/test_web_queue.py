@@ -170,6 +170,41 @@ def test_a_replaced_draft_links_to_the_one_that_replaced_it(page, desk):
     expect(page.locator("#superseded")).to_have_count(0)
 
 
+def test_what_the_customer_asked_is_confirmed_before_approval_and_the_reply_follows(page, desk):
+    store, worker = desk["store"], desk["worker"]
+    with worker.inbox:
+        desk["mailbox"].append(mail("dan-1", "Daniel Ortiz <dan@example.net>", "Charged after cancelling",
+                                    "I cancelled on 3 November but you charged me again. I want a full refund of "
+                                    "the $192 you took, and please call me on 07700 900123.\n\nDaniel", 0))
+        worker.poll(NOW)
+    label(store, {"dan-1": (True, "high", "billing")})
+    draft_pending(store, desk["config"], NOW)
+    draft = draft_of(desk, "Charged after cancelling")
+    login(page, desk)
+    page.goto(f"{desk['url']}/drafts/{draft['id']}")
+    expect(page.locator("#asks li.ask")).to_have_count(2)
+    expect(page.locator("#approve")).to_be_disabled()
+    assert "Your refund of $192: I'm arranging it now" in page.input_value("#body")
+    page.locator("#approve").evaluate("button => button.disabled = false")  # the server refuses it too
+    page.click("#approve")
+    expect(page.locator("p.flash.error")).to_contain_text("Confirm what the customer asked for first: refund, call back")
+    page.check("#decision-1-cannot")  # a "cannot" without a reason is refused: the customer would be told nothing
+    page.click("#confirm-asks")
+    expect(page.locator("p.flash.error")).to_contain_text("Call back: say why it cannot be done")
+    page.check("#decision-0-done")
+    page.check("#decision-1-will_do")
+    page.fill("#detail-1", "tomorrow before 10am")
+    page.click("#confirm-asks")
+    expect(page.locator("p.flash.info")).to_contain_text("now says what you chose")
+    body = page.input_value("#body")
+    assert "I've refunded $192 to your original payment method" in body
+    assert "I'll call you on 07700 900123 tomorrow before 10am." in body and "arranging it now" not in body
+    page.screenshot(path=str(ARTIFACTS / "draft-asks.png"), full_page=True)
+    page.click("#approve")
+    expect(page.locator("p.flash[role=status]")).to_contain_text("approved")
+    assert store.draft(draft["id"])["state"] == "approved"
+
+
 def test_the_reviewer_is_told_which_language_the_customer_wrote_in(page, desk):
     login(page, desk)
     open_draft(page, desk, "Colis")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..desk.actions import DECISIONS, LABELS, asks_of, undecided
 from ..desk.language import name as language_name
 from ..desk.outbox import Sender, SendSummary
 from ..desk.review import approve, carried_edits, edits_diff, get_draft, reject
@@ -64,6 +65,11 @@ def drafts_show(ctx: Context, draft_id: int) -> None:
     if draft["customer_language"] and draft["customer_language"] != draft["language"]:
         console.print(f"[bold]Language:[/] the customer wrote in {language_name(draft['customer_language'])}; "
                       f"this draft is in {language_name(draft['language'])}", highlight=False)
+    for ask in asks_of(draft):
+        decided = f"{DECISIONS[ask['decision']]}" + (f" ({ask['detail']})" if ask.get("detail") else "") \
+            if ask.get("decision") else "not confirmed yet"
+        console.print(f"[bold]Asked for:[/] {LABELS[ask['kind']]}" + (f" {ask['amount']}" if ask.get("amount") else "")
+                      + f": {shown(ask['words'])}; {decided}", highlight=False)
     for rule in (json.loads(draft["stakes"])["rules"] if draft["stakes"] else []):
         console.print(f"[bold]High stakes:[/] {shown(rule)}", highlight=False)
     if draft["survey_id"]:
@@ -82,10 +88,19 @@ def drafts_show(ctx: Context, draft_id: int) -> None:
 @click.argument("draft_id", type=int)
 @click.option("--by", required=True, help="Your user name (`amends user list`): it signs the reply and goes into the audit log.")
 @click.option("--body-file", type=click.Path(exists=True, dir_okay=False), help="Send this text instead of the draft.")
+@click.option("--as-drafted", is_flag=True, help="The reply's answers to what the customer asked stand as written.")
 @pass_ctx
 @friendly
-def drafts_approve(ctx: Context, draft_id: int, by: str, body_file: str | None) -> None:
-    """Approve a draft; `amends run` (or `amends send --once`) sends it, exactly once."""
+def drafts_approve(ctx: Context, draft_id: int, by: str, body_file: str | None, as_drafted: bool) -> None:
+    """Approve a draft; `amends run` (or `amends send --once`) sends it, exactly once.
+
+    A draft that answers what the customer asked for (a refund, a call back...) promises it:
+    confirm each on the draft page, or say --as-drafted (or send your own --body-file)."""
+    waiting = undecided(get_draft(ctx.store, draft_id))
+    if waiting and not (as_drafted or body_file):
+        raise AmendsError(f"draft {draft_id} answers what the customer asked for ("
+                          + ", ".join(LABELS[a["kind"]].lower() for a in waiting) + "): confirm each on the draft "
+                          "page, or pass --as-drafted if the answers stand as written")
     body = Path(body_file).read_text(encoding="utf-8") if body_file else None
     outbox_id = approve(ctx.store, ctx.config, draft_id, find_user(ctx.store, by)["name"], utcnow(), body=body)
     console.print(f"Draft {draft_id} approved; queued as outbox message {outbox_id}.")

@@ -75,6 +75,9 @@ _TIMES = re.compile(r"\b(?P<word>(?:second|third|fourth|fifth|2nd|3rd|4th|5th) (
                     r"twice|three times|four times|five times|several times|multiple times|again and again|"
                     r"(?:deuxième|troisième|quatrième|cinquième) fois|deux fois|trois fois|plusieurs fois)|"
                     r"(?P<count>\d{1,2}) (?:times|emails|calls|fois|e-mails|appels)\b", re.I)
+# A customer who has already left: a credit on their next bill is no use to them.
+_LEFT = re.compile(r"\b(?:i(?: have|'ve)? (?:already )?(?:cancell?ed|closed my account|left you)|since (?:i )?cancell?(?:ed|ing)|"
+                   r"after (?:i )?cancell?(?:ed|ing)|j'ai (?:déjà )?résilié)\b", re.I)
 _TIMES_WORDS = {"second": 2, "2nd": 2, "twice": 2, "third": 3, "3rd": 3, "three": 3, "fourth": 4, "4th": 4,
                 "four": 4, "fifth": 5, "5th": 5, "five": 5, "several": 3, "multiple": 3, "again": 3,
                 "deuxième": 2, "deux": 2, "troisième": 3, "trois": 3, "quatrième": 4, "cinquième": 5, "plusieurs": 3}
@@ -93,6 +96,7 @@ class Asks:
     asks: tuple[Ask, ...] = ()
     deadline: str | None = None  # "before Saturday", as they wrote it
     times_asked: int = 1  # this message included: 3 for "this is the third time I've written"
+    left: bool = False  # they have already cancelled or closed their account
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -106,7 +110,7 @@ class Asks:
 
     def to_json(self) -> dict:
         return {"asks": [{"kind": a.kind, "words": a.words, "amount": a.amount, "number": a.number} for a in self.asks],
-                "deadline": self.deadline, "times_asked": self.times_asked}
+                "deadline": self.deadline, "times_asked": self.times_asked, "left": self.left}
 
 
 def extract_asks(text: str) -> Asks:
@@ -131,7 +135,7 @@ def extract_asks(text: str) -> Asks:
         found = [(at, a) for at, a in found if a.kind != "cancel" or "account" not in a.words.lower()]
     deadline = _DEADLINE.search(text)
     return Asks(tuple(ask for _, ask in sorted(found, key=lambda item: item[0])),
-                deadline.group(0) if deadline else None, _times_asked(text))
+                deadline.group(0) if deadline else None, _times_asked(text), bool(_LEFT.search(text)))
 
 
 def _times_asked(text: str) -> int:

@@ -138,7 +138,7 @@ def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phr
     never the replacement that already failed or that a safety problem rules out.
 
     ``phrases`` are a language's own words; without them, the config's (English) ones."""
-    if any(kind in stakes for kind in ("legal", "press", "safeguarding")) or (asks and "cancel" in asks):
+    if any(kind in stakes for kind in ("legal", "press", "safeguarding")) or (asks and ("cancel" in asks or asks.left)):
         return None  # an offer reads as an admission, a bribe, or (to someone leaving) a joke
     if phrases is None:
         remedy, instead = config.drafts.remedy(category, severity), config.drafts.remedy_if_replacement_failed

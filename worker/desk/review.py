@@ -59,6 +59,9 @@ def _case_context(store: Store, row: dict):
     return ctx, stakes, detect(f"{row['subject'] or ''}\n{latest}")
 
 
+NO_ASKS_TEMPLATES = ("", "legal.txt.j2", "press.txt.j2", "replied.txt.j2", "reopened.txt.j2")  # holding replies
+
+
 def _labels(store: Store, row: dict, previous: dict | None) -> tuple[str, str, str]:
     """(kind, severity, category). A chaser keeps the case at least as urgent as it was; a
     message that is not a complaint redrafts an open complaint draft (answering it too) or
@@ -103,6 +106,7 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
             "language": composed.language, "customer_language": customer_language,
             "stakes": json.dumps(stakes.to_json()) if stakes.hits else None, "hold_role": composed.hold_role,
             "error": error, "created_at": iso(now), "updated_at": iso(now),
+            "asks": json.dumps(ctx.asks.to_json()) if ctx.asks.asks and composed.template not in NO_ASKS_TEMPLATES else None,
         }
         values["message_id"] = new_message_id(box_config(store, config, row["conversation_id"]).smtp.message_id_domain)
         with store.transaction():
@@ -209,7 +213,7 @@ def carried_edits(store: Store, draft: dict) -> str:
     return edits_diff(previous) if previous else ""
 
 
-def _check_version(store: Store, draft: dict, version: int | None) -> None:
+def check_version(store: Store, draft: dict, version: int | None) -> None:
     """Refuse a save or approval made from an older version than the one stored."""
     if version is None or version == draft["version"]:
         return
@@ -226,7 +230,7 @@ def save_edit(store: Store, draft_id: int, body: str, by: str, now: datetime, ve
         draft = get_draft(store, draft_id)
         if draft["state"] not in ("pending", "failed"):
             raise ReviewError(f"draft {draft_id} is {draft['state']}; only pending drafts can be edited")
-        _check_version(store, draft, version)
+        check_version(store, draft, version)
         new_version = draft["version"] + 1
         store.update_draft(draft_id, body=body, edited_by=by, updated_at=iso(now), version=new_version)
         store.add_draft_version(draft_id, new_version, body, by, now)
@@ -292,7 +296,7 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     if draft["hold_role"] and draft["hold_role"] not in roles_of(store, by):
         raise ReviewError(f"this draft is held for the {draft['hold_role']!r} role ({_held_why(draft)}); "
                           f"ask someone with that role to approve it")
-    _check_version(store, draft, version)
+    check_version(store, draft, version)
     final_body = _normalise_body(body if body is not None else draft["body"])
     if not final_body.strip():
         raise ReviewError("the reply is empty")
@@ -308,7 +312,7 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
         current = store.draft(draft_id)
         if current["state"] != draft["state"]:  # someone else decided in the meantime
             raise ReviewError(f"draft {draft_id} was {current['state']} by {current['decided_by']} meanwhile")
-        _check_version(store, current, version if version is not None else draft["version"])
+        check_version(store, current, version if version is not None else draft["version"])
         edited = final_body != draft["rendered_body"]
         store.update_draft(draft_id, state="approved", body=final_body, decided_by=by, decided_at=iso(now), error=None,
                            updated_at=iso(now), **({"edited_by": by} if final_body != draft["body"] else {}))

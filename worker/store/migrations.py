@@ -408,4 +408,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE drafts ADD COLUMN message_id TEXT;
         """,
     ),
+    (
+        15,
+        "what the customer asked for, as actions the reviewer confirms (JSON)",
+        """
+        ALTER TABLE drafts ADD COLUMN asks TEXT;
+        """,
+    ),
 ]

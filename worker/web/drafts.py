@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 
 from classifiers.labels import CATEGORIES, SEVERITIES
 
+from ..desk.actions import DECISIONS, LABELS, asks_of, decide, undecided
 from ..desk.drafts import DEADLINE
 from ..desk.hours import BusinessHours
 from ..desk.language import name as language_name
@@ -18,7 +19,7 @@ from ..desk.stakes import admissions
 from ..errors import AmendsError
 from ..mail.parse import address_in_name
 from ..store import utcnow
-from . import config, store
+from . import config, store, templates
 
 bp = Blueprint("drafts", __name__)
 STATES = ("open", "pending", "failed", "approved", "sent", "rejected", "superseded")
@@ -121,6 +122,7 @@ def _page(draft_id: int, body: str | None = None, stale: StaleDraft | None = Non
         customer_language=language_name(draft["customer_language"]) if draft["customer_language"] else None,
         reply_language=language_name(draft["language"]),
         newer=s.newer_draft(draft["conversation_id"], draft_id) if draft["state"] == "superseded" else None,
+        asks=asks_of(draft), ask_labels=LABELS, decisions=DECISIONS, undecided=undecided(draft),
     ), status
 
 
@@ -154,10 +156,34 @@ def save(draft_id: int):
     return redirect(url_for("drafts.show", draft_id=draft_id))
 
 
+@bp.route("/drafts/<int:draft_id>/asks", methods=["POST"])
+def confirm_asks(draft_id: int):
+    """The reviewer's decision on each thing the customer asked for; the reply follows it."""
+    draft = _draft_or_404(draft_id)
+    choices = [(request.form.get(f"decision-{i}", ""), request.form.get(f"detail-{i}", ""))
+               for i in range(len(asks_of(draft)))]
+    try:
+        followed = decide(store(), config(), draft_id, choices, g.user["name"], utcnow(), _version(), templates())
+    except StaleDraft as exc:
+        return _page(draft_id, stale=exc, status=409)
+    except AmendsError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("drafts.show", draft_id=draft_id))
+    flash("Saved: the reply now says what you chose." if followed else
+          "Saved. You had rewritten the answer to these asks, so the text is yours: check it says what you chose.",
+          "info")
+    return redirect(url_for("drafts.show", draft_id=draft_id))
+
+
 @bp.route("/drafts/<int:draft_id>/approve", methods=["POST"])
 def approve_draft(draft_id: int):
-    _draft_or_404(draft_id)
+    draft = _draft_or_404(draft_id)
     body = request.form.get("body")
+    waiting = undecided(draft)
+    if waiting:  # the reply says we will do these: a person decides first
+        flash("Confirm what the customer asked for first: " + ", ".join(LABELS[a["kind"]].lower() for a in waiting)
+              + ".", "error")
+        return _page(draft_id, body=body, status=409)
     try:
         approve(store(), config(), draft_id, g.user["name"], utcnow(), body=body, version=_version())
     except StaleDraft as exc:
