@@ -1,4 +1,5 @@
-"""`amends customer`: one customer's data, handed over or erased on their request."""
+"""`amends customer` and `amends retention`: people's data, handed over or erased on request,
+and kept no longer than the config says."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import click
 
 from ..desk.customers import erase_customer, export_customer
+from ..desk.retention import apply_retention
 from ..desk.users import find_user
 from ..store import utcnow
 from .kit import Context, console, friendly, pass_ctx
@@ -57,4 +59,25 @@ def customer_erase(ctx: Context, address: str, by: str, yes: bool) -> None:
                       "`amends retrain` so no model keeps their words.", markup=False)
 
 
-COMMANDS = [customer]
+@click.command()
+@click.option("--dry-run", is_flag=True, help="Say what would go; change nothing.")
+@pass_ctx
+@friendly
+def retention(ctx: Context, dry_run: bool) -> None:
+    """Apply [store] raw_days and case_days now (a nightly job does it too): raw mail older
+    than raw_days is deleted (its text stays); cases quiet for case_days with nothing left to
+    do are erased as `customer erase` does."""
+    keep = ctx.config.store
+    if not (keep.raw_days or keep.case_days):
+        click.echo(f"Everything is kept: set raw_days and case_days under [store] in {ctx.config.path}.")
+        return
+    done = apply_retention(ctx.store, ctx.config, utcnow(), dry_run)
+    policy = f"raw_days = {keep.raw_days}, case_days = {keep.case_days}"
+    if dry_run:
+        click.echo(f"Retention ({policy}) would delete the raw mail of {done.raw_deleted} message(s); erase "
+                   f"{done.cases_erased} quiet case(s) ({done.messages_erased} message(s)).")
+    else:
+        click.echo(f"Retention ({policy}): {done.describe()}.")
+
+
+COMMANDS = [customer, retention]

@@ -97,6 +97,15 @@ class OAuthConfig:
 class StoreConfig:
     path: str = "var/amends.db"
     busy_timeout_seconds: float = 30.0
+    raw_days: int = 0  # raw mail kept this many days (its parsed text stays); 0 keeps it
+    case_days: int = 0  # a quiet case with nothing left to do is erased after this many days; 0 keeps it
+
+    def validate(self, path: str) -> None:
+        _range(path, "store.raw_days", self.raw_days, 0, 36_500)
+        _range(path, "store.case_days", self.case_days, 0, 36_500)
+        if self.case_days and self.raw_days > self.case_days:
+            raise ConfigError(path, "store.raw_days", f"is longer than store.case_days ({self.case_days}): "
+                              "a case's raw mail would outlive the case")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from classifiers.labels import SEVERITIES
@@ -24,6 +24,7 @@ from ..store.claims import Claim, LostClaim, claimed, renew
 from .context import build_context
 from .drafts import Templates, render_reply, render_template, tidy_text
 from .hours import BusinessHours
+from .retention import apply_retention
 from .review import box_config, reopen
 from .surveys import LABELS, SCORES, make_token, parse_score, survey_words
 
@@ -72,9 +73,16 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
         elif not store.jobs(state="scheduled", kind="daily_digest"):
             store.add_job("daily_digest", None, None, None, hours.next_time_of_day(now, follow.digest_time), now)
             counts.scheduled += 1
+        if not (config.store.raw_days or config.store.case_days):
+            counts.cancelled += store.cancel_jobs("retention", "everything is kept (store.raw_days, store.case_days)", now)
+        elif not store.jobs(state="scheduled", kind="retention"):
+            store.add_job("retention", None, None, None, hours.next_time_of_day(now, RETENTION_AT), now)
+            counts.scheduled += 1
     counts.cancelled += store.cancel_superseded_jobs(now)
     return counts
 
+
+RETENTION_AT = time(3, 0)  # each night, when nobody is waiting on the desk
 
 NO_SURVEY = ("safeguarding", "safety", "legal", "press")  # a score asked for in the middle of these reads as callous
 
@@ -124,6 +132,7 @@ class JobRunner:
             "leadership_alert": self._leadership_alert,
             "low_score_alert": self._low_score_alert,
             "daily_digest": self._daily_digest,
+            "retention": self._retention,
             "promise_warning": self._promise_warning,
         }
 
@@ -267,6 +276,10 @@ class JobRunner:
                        {"customer": first["from_addr"], "score": survey["score"], "label": LABELS[survey["score"]],
                         "comment": survey["comment"], "subject": first["subject"],
                         "link": self._draft_link(job["draft_id"])}, now)
+
+    def _retention(self, job: dict, now: datetime) -> None:
+        done = apply_retention(self.store, self.config, now)
+        self.store.update_job(job["id"], reason=done.describe())
 
     def _daily_digest(self, job: dict, now: datetime) -> None:
         """The complaints since the last digest that did not get an alert of their own."""

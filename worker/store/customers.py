@@ -64,3 +64,39 @@ class CustomerQueries(StoreBase):
             self._exec(f"UPDATE conversations SET customer = NULL, subject_key = '' WHERE id IN ({marks(cases)})", cases)
             self._exec(f"UPDATE audit_log SET detail = NULL WHERE object_type = 'draft' AND object_id IN "
                        f"({marks(drafts)})", drafts)
+
+    # -- retention ------------------------------------------------------------------------------
+
+    def raw_older_than(self, before: str, limit: int = 1000) -> list[int]:
+        """Messages whose raw bytes were fetched before ``before`` and are no longer needed to
+        parse them (new ones still are)."""
+        return [row[0] for row in self._exec(
+            "SELECT r.message_pk FROM raw_messages r JOIN messages m ON m.id = r.message_pk "
+            "WHERE m.fetched_at < ? AND m.state != 'new' LIMIT ?", [before, limit])]
+
+    def count_raw_older_than(self, before: str) -> int:
+        return self._exec("SELECT count(*) FROM raw_messages r JOIN messages m ON m.id = r.message_pk "
+                          "WHERE m.fetched_at < ? AND m.state != 'new'", [before]).fetchone()[0]
+
+    def delete_raw(self, message_ids: list[int]) -> None:
+        with self.transaction():
+            self._exec(f"DELETE FROM raw_messages WHERE message_pk IN ({','.join('?' * len(message_ids))})",
+                       message_ids)
+
+    def closed_cases_older_than(self, before: str) -> list[int]:
+        """Cases quiet since ``before`` with nothing left to do: no draft waiting, nothing to send,
+        no job to run."""
+        return [row[0] for row in self._exec(
+            "SELECT c.id FROM conversations c WHERE c.last_message_at < ? AND c.customer IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id "
+            "                AND d.state IN ('pending', 'failed', 'approved')) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.conversation_id = c.id AND o.state IN ('queued', 'sending')) "
+            "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.conversation_id = c.id AND j.state = 'scheduled') "
+            "ORDER BY c.id", [before])]
+
+    def case_contents(self, cases: list[int]) -> tuple[list[int], list[int]]:
+        """(message ids, draft ids) in these cases."""
+        marks = ",".join("?" * len(cases)) or "NULL"
+        messages = [r[0] for r in self._exec(f"SELECT id FROM messages WHERE conversation_id IN ({marks})", cases)]
+        drafts = [r[0] for r in self._exec(f"SELECT id FROM drafts WHERE conversation_id IN ({marks})", cases)]
+        return messages, drafts
