@@ -19,9 +19,6 @@ MAX_CHARS = 20_000
 AMOUNT = re.compile(r"(?:[£$€]\s?\d[\d,]{0,15}(?:\.\d{2})?"
                     r"|(?<![\d,.])\d[\d,]{0,15}(?:\.\d{2})?\s?(?:€|EUR|USD|GBP|pounds|dollars|euros))")
 
-ASK_KINDS = ("refund", "replacement", "repair", "callback", "cancel", "unsubscribe", "change", "delete_data",
-             "export_data")
-
 # Each kind: the words that ask for it, in English and French. Most count only after a request
 # ("I want", "please", "can you", "je voudrais", "merci de"), so that a mention is not an ask
 # ("the refund you promised" is a chaser, found by the count of times asked).
@@ -85,7 +82,7 @@ _TIMES_WORDS = {"second": 2, "2nd": 2, "twice": 2, "third": 3, "3rd": 3, "three"
 
 @dataclass(frozen=True)
 class Ask:
-    kind: str  # one of ASK_KINDS
+    kind: str  # a key of _ASKS: refund, replacement, repair, callback, cancel, unsubscribe, change, ...
     words: str  # as the customer put it
     amount: str | None = None  # a refund's amount
     number: str | None = None  # a call back's phone number
