@@ -114,9 +114,11 @@ def _problem_score(sentence: str) -> int:
 
 def complaint_sentence(text: str) -> str | None:
     """The words that say most plainly what went wrong: the best sentence, joined by the next
-    best when both carry the complaint and fit in a short quote, in the customer's order."""
+    best when both carry the complaint and fit in a short quote, in the customer's order; never
+    a sentence that asks for something."""
     scored = [(i, s, _problem_score(s)) for i, s in enumerate(_sentences(text))
-              if 20 <= len(s) <= 300 and not s.endswith(":") and not s.endswith("?")]
+              if 20 <= len(s) <= 300 and not s.endswith(":") and not s.endswith("?")
+              and not extract_asks(s).asks]  # what they ask for is answered, not quoted back as the problem
     ranked = sorted((x for x in scored if x[2] > 0), key=lambda x: (-x[2], x[0]))
     if not ranked:
         return None
