@@ -183,6 +183,9 @@ def test_train_saves_a_version_and_model_list_shows_it(make_config, tmp_path):
     assert "complaint   macro-F1" in result.output and "Active model:" in result.output
     listed = runner.invoke(main, ["--config", config.path, "model", "list"])
     assert "*" in listed.output
+    brief = runner.invoke(main, ["--config", config.path, "train", "--data", str(small), "--folds", "2", "--brief"])
+    assert brief.exit_code == 0 and "confusion matrix" not in brief.output
+    assert len([line for line in brief.output.splitlines() if "F1" in line]) == 1  # the demo's one line of figures
     no_model = runner.invoke(main, ["--config", make_config(classifier_toml(tmp_path / "none")).path, "classify", "-"], input="x")
     assert no_model.exit_code == 1 and "amends train" in no_model.output
 

@@ -175,9 +175,10 @@ def encodings_cache(config) -> Path:
 @click.option("--folds", default=3, show_default=True, type=click.IntRange(2, 20), help="Group K-fold for the figures.")
 @click.option("--activate/--no-activate", "make_active", default=None,
               help="Use the new model from now on (default: only when no model is active yet).")
+@click.option("--brief", is_flag=True, help="One line of figures instead of the confusion tables.")
 @pass_ctx
 @friendly
-def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | None) -> None:
+def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | None, brief: bool = False) -> None:
     """Train a new model, print its cross-validated figures and save it as a new version.
 
     Figures come from a group K-fold: each record is predicted by a model that never saw its
@@ -196,7 +197,12 @@ def train(ctx: Context, data: tuple[str, ...], folds: int, make_active: bool | N
         except ValueError as exc:
             raise AmendsError(str(exc)) from None
     console.print(f"Model {classifier.version}: {len(records):,} records, {folds}-fold group cross-validation")
-    print_figures(classifier.meta["metrics"])
+    if brief:
+        m = classifier.meta["metrics"]
+        console.print(f"complaint F1 {m['complaint']['f1']:.3f}, severity macro-F1 {m['severity'].get('macro_f1', 0):.3f}, "
+                      f"category macro-F1 {m['category'].get('macro_f1', 0):.3f} (`amends model list`)")
+    else:
+        print_figures(classifier.meta["metrics"])
     if make_active or (make_active is None and model_dir_version(model_dir) is None):
         activate(model_dir, classifier.version)
         console.print(f"Active model: {classifier.version}")

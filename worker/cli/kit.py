@@ -94,6 +94,7 @@ def setup_logging(level: str) -> None:
         handlers=[_CurrentStderr()],
         force=True,
     )
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)  # "building the font cache" is not news for a person
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:

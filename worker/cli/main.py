@@ -464,7 +464,7 @@ def demo(ctx: Context, reset: bool, once: bool) -> None:
         demo_module.reset_store(config)
     if model_dir_version(Path(config.classifier.model_dir)) is None:
         console.print("No classifier model yet: training one on the shipped data (a minute or more: it encodes 28,025 texts once).")
-        click.get_current_context().invoke(cli_detect.train, data=(), folds=3, make_active=True)
+        click.get_current_context().invoke(cli_detect.train, data=(), folds=3, make_active=True, brief=True)
     demo_module.ensure_secret_key(config)
     server = demo_module.start_server(config)
     sink = None
