@@ -124,6 +124,8 @@ def test_quarantine_commands_list_show_and_retry(mailbox, make_config, store):
     assert "too large" in listed.output
     shown = runner.invoke(main, ["--config", config.path, "quarantine", "show", str(row["id"])])
     assert "Warranty claim" in shown.output
+    raw = runner.invoke(main, ["--config", config.path, "quarantine", "show", str(row["id"]), "--raw"])
+    assert raw.exit_code == 0 and b"Warranty claim" in raw.stdout_bytes
     still = runner.invoke(main, ["--config", config.path, "quarantine", "retry", str(row["id"])])
     assert still.exit_code == 1 and "still quarantined" in still.output
     make_config(max_message_bytes=10_000_000)  # the admin raises the limit
