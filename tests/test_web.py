@@ -237,6 +237,8 @@ def test_a_low_score_puts_the_conversation_back_at_the_top_of_the_queue(page, su
     login(page, surveyed)
     first = page.locator("#queue tbody tr").first
     expect(first.locator(".badge.reopened")).to_have_text("reopened")
+    expect(first.locator("time")).to_have_count(1)  # waiting since the score, with a first-response target
+    expect(first.locator(".due, .badge.overdue")).to_have_count(1)
     first.locator("a").click()
     expect(page.locator("#reopened")).to_contain_text("scored us 1 of 5")
     expect(page.locator("#reopened")).to_contain_text("Two weeks and still no parcel.")

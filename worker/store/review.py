@@ -194,8 +194,9 @@ class ReviewQueries(StoreBase):
     def drafts(self, state: str | None = None, severity: str | None = None, category: str | None = None,
                owner: str | None = None, box: str | None = None, limit: int = 200) -> list[dict]:
         """The queue, with each case's owner and since when the customer has been waiting
-        (their first message after our last reply; a Date header later than arrival counts as
-        the arrival). Reopened conversations first, then worst, then oldest."""
+        (their first message after our last reply, or the low survey score that reopened the
+        case; a Date header later than arrival counts as the arrival). Reopened conversations
+        first, then worst, then oldest."""
         clause, params = self._where(**{"d.state": state or None, "d.severity": severity or None,
                                         "d.category": category or None, "v.owner": owner or None,
                                         "v.mailbox": box or None})
@@ -203,10 +204,11 @@ class ReviewQueries(StoreBase):
             "SELECT d.id, d.conversation_id, d.message_pk, d.survey_id, d.to_addr, d.to_name, d.subject, d.severity, "
             "d.category, d.state, d.kind, d.hold_role, d.customer_language, d.language, d.created_at, d.updated_at, "
             "d.decided_by, d.error, v.owner, v.mailbox, "
-            "(SELECT min(min(coalesce(m.date, m.fetched_at), m.fetched_at)) FROM messages m "
+            "coalesce((SELECT min(min(coalesce(m.date, m.fetched_at), m.fetched_at)) FROM messages m "
             " WHERE m.conversation_id = d.conversation_id AND m.direction = 'in' AND m.automated IS NULL "
             " AND m.id > coalesce((SELECT max(o.id) FROM messages o WHERE o.conversation_id = d.conversation_id "
-            "                      AND o.direction = 'out'), 0)) AS waiting_since, "
+            "                      AND o.direction = 'out'), 0)), "
+            " (SELECT s.answered_at FROM surveys s WHERE s.id = d.survey_id)) AS waiting_since, "  # a low score by link
             "(SELECT count(*) FROM messages m WHERE m.conversation_id = d.conversation_id AND m.direction = 'in' "
             " AND m.automated IS NULL AND m.id > coalesce((SELECT max(o.id) FROM messages o "
             " WHERE o.conversation_id = d.conversation_id AND o.direction = 'out'), 0)) AS unanswered "
