@@ -1,15 +1,16 @@
 """The worker as a real process: killed, cut off from its server, woken by IDLE, stopped."""
 
+import os
+import select
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
 from worker.demo.dovecot import Dovecot
 from worker.store import Store
 
-from .conftest import HUMAN_FIXTURES, Mailbox, descendants, eml
+from .conftest import HUMAN_FIXTURES, Mailbox, descendants, eml, running
 
 DEBUG = "[log]\nlevel = \"DEBUG\"\n"
 
@@ -93,24 +94,21 @@ def test_a_killed_worker_leaves_no_parse_process_behind(mailbox, make_config, wo
     """SIGKILL gives a worker no chance to stop its parse processes: they go with it."""
     mailbox.append_many(numbered(1500))
     worker = worker_process(make_config(DEBUG, batch_size=25), "run")
-    worker.wait_for(r"stored a batch of 25", timeout=30)
-    deadline = time.monotonic() + 30
-    parsers: list[int] = []
-    while not parsers and time.monotonic() < deadline:
-        parsers = [pid for pid, command in descendants(worker.proc.pid) if "spawn_main" in command]
+    worker.wait_for(r"a parse process is ready", timeout=30)  # up and waiting for work, not still starting
+    parsers = [pid for pid, command in descendants(worker.proc.pid) if "spawn_main" in command]
     assert parsers, "the backlog should be parsed in parse processes"
-    worker.stop(signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while any(map(alive, parsers)) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not [pid for pid in parsers if alive(pid)]
-
-
-def alive(pid: int) -> bool:
+    exits = [os.pidfd_open(pid) for pid in parsers]  # readable once the process has ended
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+        worker.stop(signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        waiting = list(exits)
+        while waiting and (left := deadline - time.monotonic()) > 0:
+            ended, _, _ = select.select(waiting, [], [], left)
+            waiting = [fd for fd in waiting if fd not in ended]
+    finally:
+        for fd in exits:
+            os.close(fd)
+    assert not [pid for pid in parsers if running(pid)]
 
 
 @pytest.fixture

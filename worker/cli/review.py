@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..desk.actions import DECISIONS, LABELS, asks_of, undecided
+from ..desk.actions import DECISIONS, LABELS, asks_of, unconfirmed
 from ..desk.language import name as language_name
 from ..desk.outbox import Sender, SendSummary
 from ..desk.review import approve, carried_edits, edits_diff, get_draft, reject
@@ -96,11 +96,10 @@ def drafts_approve(ctx: Context, draft_id: int, by: str, body_file: str | None, 
 
     A draft that answers what the customer asked for (a refund, a call back...) promises it:
     confirm each on the draft page, or say --as-drafted (or send your own --body-file)."""
-    waiting = undecided(get_draft(ctx.store, draft_id))
+    waiting = unconfirmed(get_draft(ctx.store, draft_id))
     if waiting and not (as_drafted or body_file):
-        raise AmendsError(f"draft {draft_id} answers what the customer asked for ("
-                          + ", ".join(LABELS[a["kind"]].lower() for a in waiting) + "): confirm each on the draft "
-                          "page, or pass --as-drafted if the answers stand as written")
+        raise AmendsError(f"draft {draft_id} answers what the customer asked for ({waiting}): confirm each on the "
+                          "draft page, or pass --as-drafted if the answers stand as written")
     body = Path(body_file).read_text(encoding="utf-8") if body_file else None
     outbox_id = approve(ctx.store, ctx.config, draft_id, find_user(ctx.store, by)["name"], utcnow(), body=body)
     console.print(f"Draft {draft_id} approved; queued as outbox message {outbox_id}.")

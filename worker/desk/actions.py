@@ -28,6 +28,11 @@ def undecided(draft: dict) -> list[dict]:
     return [ask for ask in asks_of(draft) if not ask.get("decision")]
 
 
+def unconfirmed(draft: dict) -> str:
+    """The asks still to confirm, as a reviewer reads them ("refund, call back"); empty when none."""
+    return ", ".join(LABELS[ask["kind"]].lower() for ask in undecided(draft))
+
+
 def answers(templates: Templates, config: Config, draft: dict, asks: list[dict]) -> str:
     """The reply's paragraph that answers the asks, as ``asks.txt.j2`` writes it for these choices."""
     kinds = json.loads(draft["stakes"])["kinds"] if draft.get("stakes") else []

@@ -110,6 +110,12 @@ class Asks:
                 "deadline": self.deadline, "times_asked": self.times_asked, "left": self.left}
 
 
+def is_ask(text: str) -> bool:
+    """Whether ``text`` asks for any of the things above (no amounts, numbers or counts read)."""
+    text = text[:MAX_CHARS]
+    return any(pattern.search(text) for pattern in _ASKS.values())
+
+
 def extract_asks(text: str) -> Asks:
     """The asks in ``text`` (the customer's latest message), each kind once, in the order asked."""
     text = text[:MAX_CHARS]

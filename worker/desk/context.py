@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .asks import AMOUNT, Asks, extract_asks
+from .asks import AMOUNT, Asks, extract_asks, is_ask
 
 _NOT_NAMES = {
     "support", "team", "info", "admin", "customer", "service", "sales", "office", "mr", "mrs",
@@ -118,7 +118,7 @@ def complaint_sentence(text: str) -> str | None:
     a sentence that asks for something."""
     scored = [(i, s, _problem_score(s)) for i, s in enumerate(_sentences(text))
               if 20 <= len(s) <= 300 and not s.endswith(":") and not s.endswith("?")
-              and not extract_asks(s).asks]  # what they ask for is answered, not quoted back as the problem
+              and not is_ask(s)]  # what they ask for is answered, not quoted back as the problem
     ranked = sorted((x for x in scored if x[2] > 0), key=lambda x: (-x[2], x[0]))
     if not ranked:
         return None

@@ -255,7 +255,7 @@ class ParsePool:
                                             initargs=(os.getpid(),))
         with _SPAWNING, _main_module_hidden():  # every process starts now, while it is hidden
             for _ in range(workers):
-                self.executor.submit(int)
+                self.executor.submit(int).add_done_callback(_note_ready)
 
     def submit(self, work: Work, rules: Rules, now: datetime) -> Future | None:
         """The batch's future, or None when the pool is broken: then it is parsed here."""
@@ -277,6 +277,11 @@ class ParsePool:
         # processes have their own), so closing it, as 3.11.5 does, is safe on every version.
         self.executor._call_queue._reader.close()
         self.executor.shutdown(wait=True)  # at most two batches a process are still with it
+
+
+def _note_ready(warm_up: Future) -> None:
+    if not warm_up.cancelled() and warm_up.exception() is None:
+        log.debug("a parse process is ready")
 
 
 def _parse_in_process(work: Work, rules: Rules, now: datetime) -> list[Ready | str]:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 
 from classifiers.labels import CATEGORIES, SEVERITIES
 
-from ..desk.actions import DECISIONS, LABELS, asks_of, decide, undecided
+from ..desk.actions import DECISIONS, LABELS, asks_of, decide, unconfirmed, undecided
 from ..desk.drafts import DEADLINE
 from ..desk.hours import BusinessHours
 from ..desk.language import name as language_name
@@ -179,10 +179,9 @@ def confirm_asks(draft_id: int):
 def approve_draft(draft_id: int):
     draft = _draft_or_404(draft_id)
     body = request.form.get("body")
-    waiting = undecided(draft)
+    waiting = unconfirmed(draft)
     if waiting:  # the reply says we will do these: a person decides first
-        flash("Confirm what the customer asked for first: " + ", ".join(LABELS[a["kind"]].lower() for a in waiting)
-              + ".", "error")
+        flash(f"Confirm what the customer asked for first: {waiting}.", "error")
         return _page(draft_id, body=body, status=409)
     try:
         approve(store(), config(), draft_id, g.user["name"], utcnow(), body=body, version=_version())
