@@ -40,6 +40,11 @@ def test_data_requests_are_told_apart():
     ("I've emailed twice and nobody answered.", 2),
     ("Still no reply after 4 emails.", 4),
     ("My parcel is late.", 1),
+    ("I have phoned seven times and been passed between teams.", 7),
+    # counts of something else: not times they have had to ask us
+    ("I've been promised it tomorrow three times by your sales desk.", 1),
+    ("I already tried the resend code maybe 10 times.", 1),
+    ("This is the second time this has happened.", 1),
 ])
 def test_how_many_times_they_have_had_to_ask(text, times):
     assert extract_asks(text).times_asked == times
@@ -49,6 +54,28 @@ def test_mentions_are_not_asks():
     asks = extract_asks("You promised a refund last week and a replacement the week before. Neither came.")
     assert asks.kinds == ()
     assert extract_asks("Thank you so much, Priya was wonderful on the phone.").kinds == ()
+    assert extract_asks("Your team kindly merged my two accounts (old and new one), but the points are gone.").kinds == ()
+
+
+def test_a_threat_to_cancel_is_not_a_request_to_cancel():
+    threat = extract_asks("If this order isn't here by Monday, I'll cancel it and move our account elsewhere.")
+    assert "cancel" not in threat  # cancelling his order would be the harm
+    assert extract_asks("Please cancel my subscription after this box.").kinds == ("cancel",)
+
+
+def test_a_refund_takes_the_sum_asked_for_never_a_price():
+    assert extract_asks("I'm not paying £64 a week for this. Please refund this week's affected items.").get(
+        "refund").amount is None
+    assert extract_asks("Please refund the frozen items (£23.45 by my count).").get("refund").amount == "£23.45"
+    # one sum in the mail and a refund "in full": that sum
+    assert extract_asks("I had to buy a new ticket for €640. I want to be reimbursed in full.").get(
+        "refund").amount == "€640"
+    assert extract_asks("I want the £7.99 delivery charge refunded.").get("refund").amount == "£7.99"
+
+
+def test_an_order_at_the_start_of_a_sentence_is_an_ask():
+    assert extract_asks("The late fees are wrong. Refund all three fees, and fix your system.").kinds == ("refund",)
+    assert extract_asks("Put a permanent marketing block on my file.").kinds == ("unsubscribe",)
 
 
 @pytest.mark.parametrize("hostile", ["please " * 20_000, "call me " * 20_000, "1 " * 50_000, "a" * 200_000,

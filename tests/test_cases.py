@@ -5,9 +5,11 @@ from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default
 
+import pytest
+
 from worker.desk.jobs import JobRunner, schedule
 from worker.loop import Worker
-from worker.desk.review import approve, case_history, draft_pending
+from worker.desk.review import ReviewError, approve, case_history, draft_pending
 from worker.desk.users import add_user, set_email
 
 from .conftest import label, mail, smtp_toml
@@ -48,7 +50,7 @@ def test_the_promised_time_is_worked_out_at_approval_in_business_hours_and_track
     assert "{deadline}" in store.draft(draft["id"])["body"]  # not fixed when drafted overnight
     outbox_id = approve(store, config, draft["id"], "Tom Baker", MONDAY_0642)
     body = text_of(store.outbox_raw(outbox_id))
-    assert "I will get back to you by 5pm today" in body  # 8 business hours from the 09:00 opening
+    assert "I'll come back to you by 5pm today" in body  # 8 business hours from the 09:00 opening
     (promise,) = store.open_commitments()
     assert promise["owner"] == "Tom Baker" and promise["due_at"] == "2026-11-23T17:00:00+00:00"
     (warning,) = store.jobs(kind="promise_warning")
@@ -57,6 +59,31 @@ def test_the_promised_time_is_worked_out_at_approval_in_business_hours_and_track
     alert = store.outbox_rows("promise_warning")
     assert len(alert) == 1 and alert[0]["to_addr"] == "tom@example.com" and "Tom Baker, we told Priya Shah we would get back to them by 5pm today" in \
         text_of(store.outbox_raw(alert[0]["id"]))
+
+
+def test_a_question_waits_for_the_reviewers_answer_and_a_customer_who_writes_again_reads_new_words(
+        mailbox, make_config, store, smtp_sink, tmp_path):
+    config, worker = desk(mailbox, make_config, store, smtp_sink, tmp_path)
+    add_user(store, "Tom Baker", "correct horse battery", False, MONDAY_0642)
+    intake(mailbox, worker, store, config, [(mail("q1", PRIYA, "App crashing", "Since Monday's update the app crashes "
+                                                  "every time I open it. Is there a fix coming?", 1, now=MONDAY_0642),
+                                             (True, "medium", "outage"))], MONDAY_0642)
+    (first,) = store.drafts(state="pending")
+    body = store.draft(first["id"])["body"]
+    assert "{answer: Is there a fix coming?}" in body and "answer that too" not in body
+    with pytest.raises(ReviewError, match=r"answer the customer's question first: replace \{answer: Is there a fix"):
+        approve(store, config, first["id"], "Tom Baker", MONDAY_0642)
+    # She sends the same mail again: the case is redrafted, and the reply is not word for word the same.
+    intake(mailbox, worker, store, config, [(mail("q2", PRIYA, "Re: App crashing", "Since Monday's update the app "
+                                                  "crashes every time I open it. Is there a fix coming?", 0,
+                                                  reply_to="q1", now=MONDAY_0642), (True, "medium", "outage"))],
+           MONDAY_0642)
+    (second,) = store.drafts(state="pending")
+    again = store.draft(second["id"])["body"]
+    assert second["id"] != first["id"] and again.split("\n\n")[1] != body.split("\n\n")[1], (body, again)
+    answered = body.replace("{answer: Is there a fix coming?}", "Yes: version 4.2 fixes it, out on Thursday.")
+    approve(store, config, second["id"], "Tom Baker", MONDAY_0642, body=answered)
+    assert "version 4.2" in text_of(store.outbox_raw(store.outbox_rows("reply")[0]["id"]))
 
 
 def test_a_reply_that_leaves_later_than_approved_never_promises_a_past_time(mailbox, make_config, store, smtp_sink,

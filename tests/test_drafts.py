@@ -7,8 +7,9 @@ from email.policy import default
 import pytest
 
 from worker.config import parse_config
-from worker.desk.context import build_context, complaint_sentence, first_name, references
+from worker.desk.context import build_context, first_name, references
 from worker.desk.drafts import TemplateError, Templates, compose, render_reply
+from worker.desk.restate import problem_sentence
 from worker.desk.stakes import Stakes, admissions, assess
 from worker.mail.mime import HeaderError, build_reply, reply_references, reply_subject
 from worker.mail.parse import parse_message
@@ -19,8 +20,9 @@ NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
 CONFIG = parse_config('[imap]\nusername = "support@example.com"\n[drafts]\ntimezone = "Europe/London"\n')
 TEMPLATES = Templates.load(ROOT / "templates" / "replies")
 ENV = TEMPLATES.env("en")
-STEPS = ["Hi ", "Thank you for writing", "sorry", "As I understand it", "That's on us", "I will get back to you {deadline}",
-         "we would like to offer you", "just reply to this email", "Thank you for giving us the chance"]
+# Greet, say sorry for what happened in our words, what we do and by when, the extra, invite a reply.
+STEPS = ["Hi ", "sorry that you took a day off work", "I'll come back to you {deadline}", "we would like to offer you",
+         "reply"]
 
 
 def draft_for(name, severity="medium", category="delivery", config=CONFIG):
@@ -38,12 +40,17 @@ def compose_in(folder, ctx):
 def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
     body = draft_for("gmail_complaint_delivery.eml", severity, category)
     steps = list(STEPS)
-    if category == "privacy":  # what is known, not "that's on us" before anyone knows
-        steps[3:5] = ["What we know so far", "I'm handling this myself"]
+    if category in ("defect", "privacy") or severity == "low":  # their next step is worded for the problem
+        steps[2] = "{deadline}"
     if severity == "low":  # a small thing: two or three sentences, the same steps in short
-        steps = ["Hi ", "Thank you for letting us know", "sorry", "I'll come back to you {deadline}",
-                 "we'd like to offer you", "Just reply to this email"]
+        steps[3] = "we'd like to offer you"
+        if category in ("staff", "other"):  # passed on to whoever can put it right; nothing to come back with
+            steps[2] = "passed"
         assert len(body.split()) < 90, body
+    if severity in ("high", "critical"):  # owned by a person
+        assert "myself" in body or "personally" in body, body
+    if category == "privacy" and severity in ("low", "medium"):
+        steps.remove("we would like to offer you" if severity == "medium" else "we'd like to offer you")
     positions = [body.find(step) for step in steps]
     assert -1 not in positions, (severity, category, body)
     assert positions == sorted(positions)
@@ -51,7 +58,8 @@ def test_every_draft_follows_the_recovery_steps_in_order(severity, category):
 
 def test_apology_and_extra_scale_with_severity():
     low, critical = draft_for("gmail_complaint_delivery.eml", "low"), draft_for("gmail_complaint_delivery.eml", "critical")
-    assert "small thank-you" in low and "truly sorry" in critical and len(low.split()) < len(critical.split()) / 2
+    assert "should never have happened" in critical and "should never" not in low
+    assert len(low.split()) < len(critical.split()) * 0.7
     assert "personal call from our operations manager" in critical  # when: the promised time says
 
 
@@ -64,7 +72,7 @@ def test_remedies_come_from_config():
 def test_the_draft_uses_the_customers_own_words_and_references():
     body = draft_for("outlook_reply_original_message.eml", "high", "billing")
     assert body.startswith("Hi Mark,")
-    assert '"We have now been charged twice for invoice INV-2026-0932' in body
+    assert "sorry that you have now been charged twice for invoice INV-2026-0932" in body  # in our words
     assert body.count("INV-2026-0932") == 1  # the customer's words name it: not again
 
 
@@ -88,8 +96,8 @@ def test_neutral_greeting_when_no_name_is_known():
 
 def test_key_sentence_and_references():
     text = "Hello,\n\nI love your shop usually.\nBut order #48213 has still not\narrived after two weeks.\n\nThanks"
-    assert complaint_sentence(text) == "But order #48213 has still not arrived after two weeks."
-    assert complaint_sentence("Order 51177.") is None  # a bare reference states no problem
+    assert problem_sentence(text) == "But order #48213 has still not arrived after two weeks."
+    assert problem_sentence("Order 51177.") is None  # a bare reference states no problem
     assert references("ticket 55102, Order #48213 and booking ABX-2231") == ("ticket 55102", "order #48213", "booking ABX-2231")
 
 
@@ -188,7 +196,7 @@ def test_a_harassment_report_gets_safeguarding_first_and_no_product_script():
     composed = drafted("The engineer who came on Tuesday made sexual comments and now texts me at night. "
                        "I feel unsafe in my own home. Please call me on 07700 900123.\n\nMaria", "critical", "staff")
     body = composed.body
-    assert body.index("your safety matters more than anything") < body.index("Thank you for writing")
+    assert body.index("your safety matters more than anything") < body.index("sorry")
     assert "Our customer welfare lead will call you today on 07700 900123" in body
     assert "stop using it" not in body and "collect it" not in body  # the product script
     assert body.count("07700 900123") == 1 and "offer you" not in body
@@ -207,8 +215,8 @@ def test_every_ask_is_answered_in_order_and_the_extra_never_replaces_one():
     body = drafted("I cancelled my plan on 3 November but you charged me again. Please cancel my account for good "
                    "and I want a full refund of the $192 you took. This is the third time I've written.",
                    "high", "billing").body
-    assert "write to us three times" in body
-    assert body.index("you want to cancel") < body.index("Your refund of $192")
+    assert "third time you've written" in body and "three times" not in body  # said once
+    assert body.index("you want to cancel") < body.index("your refund of $192")
     assert "offer you" not in body  # a month free is no answer to someone leaving
     kept = drafted("The kettle stopped working after a week. Please send me a replacement.", "medium", "defect").body
     assert "I'm arranging a replacement" in kept and kept.index("replacement for you") < kept.index("On top of that")

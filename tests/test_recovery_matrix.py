@@ -188,8 +188,9 @@ def test_each_draft_is_one_a_support_lead_would_send(mail):
         local = due.astimezone(business.zone)
         assert due > at and local.strftime("%a").lower()[:3] in CONFIG.followup.business_days
         assert CONFIG.followup.opening <= local.time() <= CONFIG.followup.closing
-    else:  # a small case whose every ask is done at once has nothing to promise
-        assert mail.severity == "low" and ctx.asks.asks, composed.body
+    else:  # a small case whose asks are done at once, or that is passed on, has nothing to promise
+        assert composed.template == "replied.txt.j2" or (
+            mail.severity == "low" and (ctx.asks.asks or mail.category in ("staff", "other"))), composed.body
 
     # Each reference once (the customer's quote may carry it; then it is not repeated).
     for ref in ctx.references:
@@ -209,8 +210,11 @@ def test_each_draft_is_one_a_support_lead_would_send(mail):
         first_paragraph = body.split("\n\n")[1]
         assert first_paragraph.startswith(("Before anything else", "Avant toute chose")), body
         assert any(word in first_paragraph for word in ("stop using", "don't eat", "don't use", "unplug")), body
+    # Each question is left for the reviewer to answer, never quoted back and deferred.
+    for question in ctx.questions:
+        assert f"{{answer: {question}}}" in body or f"{{réponse : {question}}}" in body, body
     if mail.kind == "replied":
-        assert composed.template == "replied.txt.j2" and ctx.question and ctx.question in body
+        assert composed.template == "replied.txt.j2"
         return
     short = mail.severity == "low" and not stakes.kinds  # a small thing: the same steps in two or three sentences
     if short:
@@ -221,14 +225,14 @@ def test_each_draft_is_one_a_support_lead_would_send(mail):
                   "Merci de nous donner"])
         assert in_order(body, steps), body
         return
+    assert in_order(body, ["Hi ", "sorry"]) and "reply" in body.rstrip().splitlines()[-1], body  # invited to reply
     if short:
-        assert in_order(body, ["Hi ", "Thank you for letting us know", "sorry", "Just reply to this email"]), body
         return
-    steps = ["Hi ", "Thank you for writing", "sorry", "I will get back to you", "just reply to this email",
-             "Thank you for giving us the chance"]
-    assert in_order(body, steps), body
-    if ctx.complaint_sentence:
-        assert ctx.complaint_sentence.replace('"', "'") in body
+    assert body.count("\n\n") >= 3, body
+    if mail.severity in ("high", "critical") and not stakes.kinds:
+        assert "myself" in body or "personally" in body, body
+    if ctx.restated:  # the problem said back in our words
+        assert ctx.restated in body
 
 
 def test_a_critical_safety_draft_stops_the_danger_and_offers_no_second_replacement():
@@ -251,7 +255,7 @@ def test_a_legal_threat_gets_a_neutral_holding_reply_held_for_legal():
 def test_restating_uses_the_latest_message_and_never_a_bare_reference():
     sarah = next(m for m in MAILS if m.name == "Sarah Whitfield")
     ctx, _, _, composed = draft(sarah)
-    assert "safe place" in ctx.complaint_sentence and "second time" in ctx.complaint_sentence
+    assert "second time" in ctx.complaint_sentence and ctx.restated in composed.body
     ben = build_context("Mug arrived with a chip", "Hi there, small thing: one of the four mugs in my set has a little "
                         "chip on the rim. Not a big deal. Order 51177.\n\nThanks, Ben", "Ben")
     assert ben.complaint_sentence == "one of the four mugs in my set has a little chip on the rim."

@@ -86,3 +86,9 @@ def test_stakes_rules_are_linear_on_hostile_text():
 ])
 def test_language_is_detected_or_left_unknown(text, code):
     assert detect(text) == code
+
+
+def test_a_car_failing_on_a_fast_road_gets_the_vehicle_safety_step():
+    stakes = assess("The hybrid warning came on and the car dropped into limp mode on the dual carriageway. "
+                    "I had to crawl to the hard shoulder with lorries passing me.")
+    assert "safety" in stakes and stakes.safety_step == "vehicle"

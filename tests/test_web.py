@@ -84,7 +84,7 @@ def test_edit_and_approve_sends_the_edited_reply_signed_by_the_reviewer(page, si
     expect(page.locator(".conversation")).to_contain_text("standing desk")
     expect(page.locator(".reasons")).to_contain_text("complaint:")
     page.screenshot(path=str(ARTIFACTS / "draft.png"), full_page=True)
-    body = page.input_value("#body").replace("Thank you for writing", "Thank you so much for writing")
+    body = page.input_value("#body").replace("Hi Sarah,", "Hi Sarah, thank you so much for writing.")
     page.fill("#body", body + "\nP.S. I've booked a courier for tomorrow morning.")
     page.click("#approve")
     expect(page.locator("p.flash[role=status]")).to_contain_text("approved")
@@ -92,7 +92,7 @@ def test_edit_and_approve_sends_the_edited_reply_signed_by_the_reviewer(page, si
     assert draft["state"] == "approved" and draft["decided_by"] == "Tom Baker"
     raw = site["store"].outbox_raw(site["store"].outbox_for_draft(draft_id)["id"])
     text = message_from_bytes(raw, policy=default).get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "Thank you so much for writing" in text and "booked a courier" in text and text.rstrip().endswith("Tom Baker\nThe Example support team")
+    assert "thank you so much for writing" in text and "booked a courier" in text and text.rstrip().endswith("Tom Baker\nThe Example support team")
 
 
 def test_reject_with_a_reason(page, site):

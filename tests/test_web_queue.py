@@ -76,7 +76,7 @@ def test_two_reviewers_a_stale_save_is_refused_with_the_other_change_shown(brows
     open_draft(first, desk, "88213")
     open_draft(second, desk, "88213")
     expect(second.locator("#viewing")).to_contain_text("Tom Baker is viewing")
-    first.fill("#body", first.input_value("#body").replace("That's on us, not you", "We are looking into it"))
+    first.fill("#body", first.input_value("#body").replace("Hi Priya,", "Hi Priya, We are looking into it."))
     first.click("#save")
     expect(first.locator(".flash.info")).to_contain_text("Your edits are saved")
     second.fill("#body", second.input_value("#body") + "\nP.S. Sam's note.")
@@ -146,7 +146,30 @@ def test_a_customer_reply_that_is_not_a_complaint_comes_back_to_the_queue(page, 
     expect(row.locator(".badge.replied")).to_have_text("customer replied")
     row.locator("a").click()
     expect(page.locator("#customer-replied")).to_be_visible()
-    assert "Can I change the delivery address to my office?" in page.input_value("#body")
+    assert "I'm making the change you asked for" in page.input_value("#body")  # her ask, answered
+    expect(page.locator("#asks li.ask")).to_have_count(1)
+
+
+def test_a_question_is_answered_by_the_reviewer_before_the_reply_can_go(page, desk):
+    store, worker = desk["store"], desk["worker"]
+    with worker.inbox:
+        desk["mailbox"].append(mail("kir-1", "Kirsty Bell <kirsty@example.net>", "TV app crashing",
+                                    "Since Monday's update your app on our TV crashes ten seconds into anything we "
+                                    "play. Is there a fix coming?\n\nKirsty", 0))
+        worker.poll(NOW)
+    label(store, {"kir-1": (True, "medium", "outage")})
+    draft_pending(store, desk["config"], NOW)
+    login(page, desk)
+    open_draft(page, desk, "TV app crashing")
+    assert "{answer: Is there a fix coming?}" in page.input_value("#body")
+    expect(page.locator("#answer-hint")).to_contain_text("1 left")
+    page.click("#approve")
+    expect(page.locator("p.flash.error")).to_contain_text("answer the customer's question first")
+    page.fill("#body", page.input_value("#body").replace("{answer: Is there a fix coming?}",
+                                                         "Yes: version 4.2 fixes it, and it is out on Thursday."))
+    page.click("#approve")
+    expect(page.locator("p.flash[role=status]")).to_contain_text("approved")
+    assert "version 4.2" in store.draft(draft_of(desk, "TV app crashing")["id"])["body"]
 
 
 def test_a_replaced_draft_links_to_the_one_that_replaced_it(page, desk):
@@ -184,7 +207,7 @@ def test_what_the_customer_asked_is_confirmed_before_approval_and_the_reply_foll
     page.goto(f"{desk['url']}/drafts/{draft['id']}")
     expect(page.locator("#asks li.ask")).to_have_count(2)
     expect(page.locator("#approve")).to_be_disabled()
-    assert "Your refund of $192: I'm arranging it now" in page.input_value("#body")
+    assert "I'm arranging your refund of $192 now" in page.input_value("#body")
     page.locator("#approve").evaluate("button => button.disabled = false")  # the server refuses it too
     page.click("#approve")
     expect(page.locator("p.flash.error")).to_contain_text("Confirm what the customer asked for first: refund, call back")

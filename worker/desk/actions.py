@@ -14,7 +14,7 @@ from .drafts import DEADLINE, Templates, render_template, tidy_text
 from .review import ReviewError, check_version, get_draft
 
 DECISIONS = {"done": "done", "will_do": "will do", "cannot": "cannot"}
-LABELS = {"refund": "Refund", "replacement": "Replacement", "repair": "Engineer's visit", "callback": "Call back",
+LABELS = {"refund": "Refund", "replacement": "Replacement", "repair": "Repair or visit", "callback": "Call back",
           "cancel": "Cancel", "unsubscribe": "Unsubscribe", "change": "Change a detail",
           "delete_data": "Delete their data", "export_data": "A copy of their data"}
 

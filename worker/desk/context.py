@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .asks import AMOUNT, Asks, extract_asks, is_ask
+from .restate import in_our_words, problem_sentence, problems, sentences
 
 _NOT_NAMES = {
     "support", "team", "info", "admin", "customer", "service", "sales", "office", "mr", "mrs",
@@ -20,20 +21,10 @@ _NOT_NAMES = {
 }
 _TITLE = re.compile(r"^(mr|mrs|ms|miss|dr|prof)\.?\s+", re.I)
 _NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.-]*(?:[-'’][^\W\d_]+)*$")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_COMPLAINT_WORDS = re.compile(
-    r"\b(not|never|no|nothing|nobody|no one|still|again|late|broken|damaged|wrong|missing|charged|refund|cancel\w*|"
-    r"rude|waited|waiting|lost|failed|error|crash\w*|down|locked|leak\w*|faulty|disappointed|sparked|unsafe|"
-    r"unacceptable|twice|overcharged|didn't|hasn't|haven't|won't|can't|cannot|second time|third time|"
-    r"safe place|giving up|ignored|chasing|no reply|no response|glass|cut|hurt|injur\w*|burn\w*|melt\w*|"
-    r"dangerous|humiliated|threatened|shouted|furious|turned away|chip|chipped|crack\w*|scratch\w*|dent\w*|torn|"
-    r"pas|jamais|toujours|cass[ée]e?|endommag[ée]e?|ab[îi]m[ée]e?|rembours\w*|retard|erreur|personne)\b",
-    re.I,
-)
 _QUESTION_START = re.compile(r"\b(can|could|would|will|is|are|do|does|did|when|where|what|how|why|who|should|may)\b", re.I)
 _REFERENCE = re.compile(
     r"(?:(?:order|ticket|case|booking|invoice|reference|ref|account|reservation|confirmation|"
-    r"tracking|pnr|flight)\s{0,5}(?:no\.?|number|#|:)?\s{0,5}#?\s{0,5})([A-Z0-9][A-Z0-9-]{3,40})\b|#(\d{4,40})\b",
+    r"tracking|pnr|flight)\s{0,5}(?:no\.?|number|#|:)?\s{0,5}#?\s{0,5})([A-Z0-9][A-Z0-9-]{3,40})\b|#(\d[A-Z0-9-]{3,40})\b",
     re.I,
 )
 _DATE = re.compile(
@@ -49,13 +40,15 @@ _DATE = re.compile(
 class ReplyContext:
     first_name: str | None
     greeting_name: str
-    complaint_sentence: str | None
+    complaint_sentence: str | None  # in the customer's words
     references: tuple[str, ...] = ()
     amounts: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     subject: str = ""
-    question: str | None = None
+    questions: tuple[str, ...] = ()  # for the reviewer to answer: the draft leaves {answer: ...}
     asks: Asks = field(default_factory=Asks)  # what the latest message asks for, in order
+    restated: str | None = None  # complaint_sentence turned to speak to the customer
+    problems: tuple[str, ...] = ()  # restate.problems of the latest message
 
 
 def _name_from(candidate: str | None) -> str | None:
@@ -95,45 +88,28 @@ def first_name(display_name: str | None, signature: str, new_text: str) -> str |
     return _name_line(lines[-1]) if lines else None
 
 
-_LEAD_IN = re.compile(r"^(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,:.!?]{0,30}[,:!]\s*)?"
-                      r"(?:[^,:.!?]{1,20}:\s+)?", re.I)
+# "I want to know how riders get my number", "please confirm in writing that...": asked, not a question mark.
+_WANTS_TO_KNOW = re.compile(r"\b(?:i(?:'d| would)? (?:want|like|need) to know|(?:please )?(?:confirm|explain|tell me) "
+                            r"(?:in writing |to me )?(?:that|whether|if|why|how|what|when|who)|i(?:'d| would) like an? "
+                            r"(?:explanation|answer)|let me know (?:whether|if|why|how|what|when))\b", re.I)
+# "Could you fix it?", "Can someone sort out my login?": what the reply's next step already answers.
+_COVERED = re.compile(r"^(?:so |and )?(?:could|can|would|will) (?:you|someone|somebody|one of you) (?:please )?"
+                      r"(?:fix|sort|look into|look at|check|have a look|investigate|resolve|help|tell me where (?:it|my|the))\b|"
+                      r"^where is (?:it|my (?:order|parcel|package|delivery|refund))\b", re.I)
+MAX_QUESTIONS = 3
 
 
-def _sentences(text: str) -> list[str]:
-    # Mail clients wrap lines mid-sentence: rejoin each paragraph before splitting sentences.
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
-    sentences = (s.strip() for p in paragraphs for s in _SENTENCE.split(p))
-    return [s for s in (_LEAD_IN.sub("", s, count=1) for s in sentences if s) if s]
-
-
-def _problem_score(sentence: str) -> int:
-    """Complaint words, plus a little for a reference; a bare reference ("Order 51177.") scores 0."""
-    words = len(_COMPLAINT_WORDS.findall(sentence))
-    return words + (1 if words and _REFERENCE.search(sentence) else 0)
-
-
-def complaint_sentence(text: str) -> str | None:
-    """The words that say most plainly what went wrong: the best sentence, joined by the next
-    best when both carry the complaint and fit in a short quote, in the customer's order; never
-    a sentence that asks for something."""
-    scored = [(i, s, _problem_score(s)) for i, s in enumerate(_sentences(text))
-              if 20 <= len(s) <= 300 and not s.endswith(":") and not s.endswith("?")
-              and not is_ask(s)]  # what they ask for is answered, not quoted back as the problem
-    ranked = sorted((x for x in scored if x[2] > 0), key=lambda x: (-x[2], x[0]))
-    if not ranked:
-        return None
-    chosen = [ranked[0]]
-    if len(ranked) > 1 and ranked[1][2] >= 1 and len(ranked[0][1]) + len(ranked[1][1]) <= 240:
-        chosen.append(ranked[1])
-    return " ".join(s for _, s, _ in sorted(chosen))
-
-
-def question(text: str) -> str | None:
-    """The customer's first real question, to be answered rather than ignored."""
-    for sentence in _sentences(text):
-        if sentence.endswith("?") and 8 <= len(sentence) <= 240 and _QUESTION_START.search(sentence):
-            return sentence
-    return None
+def questions(text: str) -> tuple[str, ...]:
+    """What the customer asked that only a person can answer, in order: their questions and
+    "I want to know..." sentences, leaving out those that ask for something the asks answer
+    (a refund, a call) and those the reply's next step already answers ("Could you fix it?")."""
+    found = []
+    for sentence in sentences(text):
+        if not 8 <= len(sentence) <= 240 or is_ask(sentence) or _COVERED.search(sentence):
+            continue
+        if (sentence.endswith("?") and _QUESTION_START.search(sentence)) or _WANTS_TO_KNOW.search(sentence):
+            found.append(sentence)
+    return tuple(found[:MAX_QUESTIONS])
 
 
 def references(text: str) -> tuple[str, ...]:
@@ -141,7 +117,7 @@ def references(text: str) -> tuple[str, ...]:
     for match in _REFERENCE.finditer(text):
         value = match.group(1) or match.group(2)
         if value and any(ch.isdigit() for ch in value):
-            words = match.group(0).split()  # as the customer wrote it: "order #48213"
+            words = match.group(0).replace(":", " ").split()  # as the customer wrote it: "order #48213"
             shown = " ".join([words[0].lower(), *words[1:]]) if words[0][:1].isalpha() else " ".join(words)
             found.setdefault(value.upper(), shown)
     return tuple(found.values())
@@ -154,7 +130,8 @@ def build_context(
     case, newest first: the problem is restated from the latest words that state it."""
     name = first_name(display_name, signature, new_text)
     thread = [new_text, *earlier]
-    sentence = next((found for found in map(complaint_sentence, thread) if found), None)
+    found = next(((found, t) for t in thread if (found := problem_sentence(t))), None)
+    sentence = found[0] if found else None
     text = "\n".join([subject, *thread])
     return ReplyContext(
         first_name=name,
@@ -164,6 +141,8 @@ def build_context(
         amounts=tuple(dict.fromkeys(a for t in thread for a in AMOUNT.findall(t))),
         dates=tuple(dict.fromkeys(m.group(0) for m in _DATE.finditer(new_text))),
         subject=subject,
-        question=question(new_text),
+        questions=questions(new_text),
         asks=extract_asks(new_text),
+        restated=in_our_words(*found) if found else None,
+        problems=problems(f"{subject}\n{new_text}"),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ..errors import AmendsError
 from ..mail.mime import html_paragraphs
 from .asks import Asks
 from .context import ReplyContext
+from .restate import says_repeat
 from .stakes import Stakes
 from .surveys import PAGE, SCORES
 
@@ -146,15 +148,22 @@ def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phr
         remedy, instead = phrases.get("remedies", {}).get(category, {}).get(severity), phrases.get("if_replacement_failed")
     if remedy and (stakes.replacement_failed or "safety" in stakes) and _REPLACEMENT_OFFER.search(remedy):
         return instead
-    if remedy and asks and (("refund" in asks and _REFUND_OFFER.search(remedy)) or
-                            (("replacement" in asks or "repair" in asks) and _REPLACEMENT_OFFER.search(remedy))):
+    if remedy and asks and any(kind in asks for kind in ("refund", "replacement", "repair")) and (
+            _REFUND_OFFER.search(remedy) or _REPLACEMENT_OFFER.search(remedy)):
         return None  # what they asked for is the remedy; an extra that repeats or contradicts it is noise
     return remedy
 
 
+def picker(variant: int):
+    """``pick(a, b, c)`` for the templates: one phrasing per case, and the next one for the next
+    message in it, so a customer who writes twice never reads the same words twice."""
+    def pick(*options: str) -> str:
+        return options[(variant + zlib.crc32(options[0].encode())) % len(options)] if options else ""
+    return pick
+
+
 def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: str, stakes: Stakes,
-                    phrases: dict | None = None) -> dict:
-    asked = ctx.question and any(ask.words.lower() in ctx.question.lower() for ask in ctx.asks.asks)
+                    phrases: dict | None = None, variant: int = 0) -> dict:
     sentence = ctx.complaint_sentence.replace('"', "'") if ctx.complaint_sentence else None  # we quote it
     reference = ctx.references[0] if ctx.references else None
     if reference and sentence and reference.split()[-1].lstrip("#").lower() in sentence.lower():
@@ -163,14 +172,16 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
         "customer": {"greeting_name": ctx.greeting_name, "first_name": ctx.first_name},
         "issue": {
             "sentence": sentence,
+            "restated": ctx.restated,
+            "problems": list(ctx.problems),
+            "says_repeat": says_repeat(ctx.restated),
             "reference": reference,
             "amount": ctx.amounts[0] if ctx.amounts else None,
             "date": ctx.dates[0] if ctx.dates else None,
             "noun": CATEGORY_NOUNS.get(category, "experience"),
             "subject": ctx.subject,
         },
-        "question": ctx.question,
-        "question_is_ask": bool(asked),  # "Could you refund me?" is answered as an ask, not quoted back
+        "questions": list(ctx.questions),
         "stakes": stakes.to_json(),
         "severity": severity,
         "category": category,
@@ -180,6 +191,7 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
         "press_team": (phrases or {}).get("press_team") or config.drafts.press_team,
         "safeguarding_team": (phrases or {}).get("safeguarding_team") or config.drafts.safeguarding_team,
         "deadline": DEADLINE,
+        "pick": picker(variant),
         "company": config.drafts.company,
         "legal_team": (phrases or {}).get("legal_team") or config.drafts.legal_team,
         "privacy_contact": config.drafts.privacy_contact,
@@ -197,12 +209,14 @@ def template_name(kind: str, category: str, stakes: Stakes) -> str:
 
 
 def compose(templates: Templates, config: Config, ctx: ReplyContext, severity: str, category: str, stakes: Stakes,
-            customer_language: str | None = None, kind: str = "complaint", extra: dict | None = None) -> Composed:
-    """The draft a reviewer sees (no signature yet, the deadline still a placeholder)."""
+            customer_language: str | None = None, kind: str = "complaint", extra: dict | None = None,
+            variant: int = 0) -> Composed:
+    """The draft a reviewer sees (no signature yet, the deadline and the answers to questions
+    still placeholders). ``variant`` picks the phrasing: the case's id plus its turn."""
     language = templates.language_for(customer_language)
     name = template_name(kind, category, stakes)
     phrases = templates.phrases.get(language) if language != DEFAULT_LANGUAGE else None
-    variables = draft_variables(config, ctx, severity, category, stakes, phrases) | (extra or {})
+    variables = draft_variables(config, ctx, severity, category, stakes, phrases, variant) | (extra or {})
     body = tidy_text(render_template(templates.env(language), name, variables))
     hold = next((config.drafts.hold_for[k] for k in stakes.kinds if config.drafts.hold_for.get(k)), None)
     return Composed(body, name, language, stakes, hold)
@@ -210,6 +224,16 @@ def compose(templates: Templates, config: Config, ctx: ReplyContext, severity: s
 
 def fill_deadline(body: str, phrase: str) -> str:
     return body.replace(DEADLINE, phrase)
+
+
+# Where the customer asked a question only a person can answer, the draft leaves
+# "{answer: Is there a fix coming?}" and cannot be approved until the reviewer writes the answer.
+_UNANSWERED = re.compile(r"\{(?:answer|réponse) ?: ?([^{}\n]{0,400})\}")
+
+
+def unanswered(body: str) -> list[str]:
+    """The questions still waiting for the reviewer's answer in ``body``."""
+    return [m.group(1).strip() for m in _UNANSWERED.finditer(body)]
 
 
 def tidy_text(text: str) -> str:

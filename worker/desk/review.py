@@ -21,7 +21,7 @@ from ..errors import AmendsError, NotFound
 from ..mail.mime import HeaderError, build_reply, new_message_id, reply_references, reply_subject
 from ..store import Store, iso
 from .context import build_context
-from .drafts import DEADLINE, Composed, Templates, TemplateError, compose, fill_deadline, render_reply
+from .drafts import DEADLINE, Composed, Templates, TemplateError, compose, fill_deadline, render_reply, unanswered
 from .hours import BusinessHours
 from .language import detect
 from .stakes import assess
@@ -56,10 +56,10 @@ def _case_context(store: Store, row: dict):
     latest = row["new_text"] or row["text"] or ""
     ctx = build_context(row["subject"] or "", latest, row["from_name"], row["signature"] or "", earlier)
     stakes = assess("\n".join([row["subject"] or "", latest, *earlier]))
-    return ctx, stakes, detect(f"{row['subject'] or ''}\n{latest}")
+    return ctx, stakes, detect(f"{row['subject'] or ''}\n{latest}"), len(earlier)
 
 
-NO_ASKS_TEMPLATES = ("", "legal.txt.j2", "press.txt.j2", "replied.txt.j2", "reopened.txt.j2")  # holding replies
+NO_ASKS_TEMPLATES = ("", "legal.txt.j2", "press.txt.j2", "reopened.txt.j2")  # holding replies
 
 
 def _labels(store: Store, row: dict, previous: dict | None) -> tuple[str, str, str]:
@@ -89,12 +89,13 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
             skipped.append(row["message_pk"])
             continue
         drafted_cases.add(row["conversation_id"])
-        ctx, stakes, customer_language = _case_context(store, row)
+        ctx, stakes, customer_language, turn = _case_context(store, row)
         previous = store.open_draft(row["conversation_id"])
         kind, severity, category = _labels(store, row, previous)
         error = None
         try:
-            composed = compose(templates, config, ctx, severity, category, stakes, customer_language, kind)
+            composed = compose(templates, config, ctx, severity, category, stakes, customer_language, kind,
+                               variant=row["conversation_id"] + turn)
         except TemplateError as exc:
             composed, error = Composed("", "", "en", stakes, None), str(exc)
             log.error("draft for message %s: %s", row["message_pk"], error)
@@ -160,13 +161,14 @@ def reopen(store: Store, config: Config, survey_id: int, now: datetime, message_
         return current["id"]
     message = store.message(message_pk or store.last_customer_message_pk(survey["conversation_id"]))
     row = dict(message, message_pk=message["id"])
-    ctx, stakes, customer_language = _case_context(store, row)
+    ctx, stakes, customer_language, turn = _case_context(store, row)
     comment = (survey["comment"] or "").strip()
     extra = {"survey": {"score": survey["score"], "comment": comment[:300] + ("..." if len(comment) > 300 else "")}}
     error = None
     try:
         composed = compose(templates or Templates.load(config.drafts.templates_dir), config, ctx, severity, category,
-                           stakes, customer_language or followed["language"], "reopened", extra)
+                           stakes, customer_language or followed["language"], "reopened", extra,
+                           variant=survey["conversation_id"] + turn + 1)
     except TemplateError as exc:
         composed, error = Composed("", "reopened.txt.j2", "en", stakes, None), str(exc)
         log.error("reopened draft for survey %s: %s", survey_id, error)
@@ -300,6 +302,9 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     final_body = _normalise_body(body if body is not None else draft["body"])
     if not final_body.strip():
         raise ReviewError("the reply is empty")
+    questions = unanswered(final_body)
+    if questions:
+        raise ReviewError(f"answer the customer's question first: replace {{answer: {questions[0]}}} with your answer")
     hours, due, phrase = promise(config, draft["severity"], now, draft["language"])
     promised = DEADLINE in final_body
     # The Message-ID the draft was given when it was made, so that the Sent folder can tell

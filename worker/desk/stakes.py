@@ -32,7 +32,10 @@ _FROM_RULES = {"injury or safety": "safety", "legal threat": "legal", "regulator
 _MORE: dict[str, re.Pattern] = {
     "safety": re.compile(
         r"\b(?:(?:don'?t|do not|no longer) feel safe|not safe|electric(?:al)? shock|shocked me|smoke|smoking|"
-        r"scorch(?:ed|ing)?|melt(?:ed|ing)|overheat(?:ed|ing|s)?|exploded?)\b", re.I),
+        r"scorch(?:ed|ing)?|melt(?:ed|ing)|overheat(?:ed|ing|s)?|exploded?|limp mode|hard shoulder|"
+        r"(?:brakes?|steering) (?:failed|failing|went|locked|gave way)|lost (?:all )?power (?:on|at|in) the|"
+        r"(?:cut|cuts|cutting) out (?:on|in|at) (?:the |a )?(?:motorway|dual carriageway|fast road|junction|roundabout))\b",
+        re.I),
     "safeguarding": re.compile(
         r"\b(?:harass\w*|stalk(?:ed|ing|er|s)?|sexual(?:ly)? (?:assault\w*|harass\w*|comments?|advances)|"
         r"assault(?:ed)?|abus(?:er|ive partner|ive ex)|domestic (?:abuse|violence)|(?:my|an) abuser|"

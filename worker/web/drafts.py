@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from classifiers.labels import CATEGORIES, SEVERITIES
 
 from ..desk.actions import DECISIONS, LABELS, asks_of, decide, unconfirmed, undecided
-from ..desk.drafts import DEADLINE
+from ..desk.drafts import DEADLINE, unanswered
 from ..desk.hours import BusinessHours
 from ..desk.language import name as language_name
 from ..desk.review import (StaleDraft, approve, assign, carried_edits, case_history, correct_labels, edits_diff, promise,
@@ -118,7 +118,7 @@ def _page(draft_id: int, body: str | None = None, stale: StaleDraft | None = Non
         posing_as=address_in_name(message["from_name"], message["from_addr"]), stakes=stakes,
         can_approve=not draft["hold_role"] or draft["hold_role"] in roles_of(s, g.user["name"]),
         admissions=admissions(text) if stakes and "legal" in stakes["kinds"] else [],
-        deadline_token=DEADLINE, deadline_now=phrase, hours=config().drafts.answer_within_hours.get(draft["severity"] or "medium"),
+        deadline_token=DEADLINE, deadline_now=phrase, questions=unanswered(text), hours=config().drafts.answer_within_hours.get(draft["severity"] or "medium"),
         customer_language=language_name(draft["customer_language"]) if draft["customer_language"] else None,
         reply_language=language_name(draft["language"]),
         newer=s.newer_draft(draft["conversation_id"], draft_id) if draft["state"] == "superseded" else None,
