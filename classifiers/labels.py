@@ -22,6 +22,20 @@ class Thresholds:
     high: float = 0.5
     critical: float = 0.6  # measured on real text: 0.5 called one complaint in ten critical
     rule_floor: float = 0.2  # a critical rule hit counts as a complaint from this probability
+    # An email says more than a tweet, and the severity heads (trained mostly on short text) read
+    # more into it: from this many characters on, the cut-offs below apply. Chosen on the
+    # development emails (see classifiers/data/SOURCES.md); short text keeps the ones above.
+    email_from_chars: int = 250
+    email_medium: float = 0.6
+    email_high: float = 0.8
+    email_critical: float = 0.9
+    category_floor: float = 0.4  # a category less likely than this is "other", with the best guesses shown
+
+    def severity_cuts(self, chars: int = 0) -> tuple[float, float, float]:
+        """The medium, high and critical cut-offs for a text of ``chars`` characters."""
+        if chars >= self.email_from_chars:
+            return self.email_medium, self.email_high, self.email_critical
+        return self.medium, self.high, self.critical
 
 
 @dataclass

@@ -67,11 +67,12 @@ def ordinal_probabilities(at_least: np.ndarray) -> np.ndarray:
     return bounds[:, :-1] - bounds[:, 1:]
 
 
-def severity_from(at_least: np.ndarray, thresholds: Thresholds) -> str:
-    """The highest level whose P(severity >= level) clears its cut-off."""
+def severity_from(at_least: np.ndarray, thresholds: Thresholds, chars: int = 0) -> str:
+    """The highest level whose P(severity >= level) clears its cut-off (the email cut-offs for
+    a text of ``chars`` characters or more)."""
     cumulative = np.minimum.accumulate(at_least)
     level = "low"
-    for name, p, cut in zip(SEVERITIES[1:], cumulative, (thresholds.medium, thresholds.high, thresholds.critical)):
+    for name, p, cut in zip(SEVERITIES[1:], cumulative, thresholds.severity_cuts(chars)):
         if p >= cut:
             level = name
         else:
@@ -215,7 +216,7 @@ class Classifier:
                 ))
                 continue
             levels = ordinal_probabilities(at_least[i : i + 1])[0]
-            severity = severity_from(at_least[i], thresholds)
+            severity = severity_from(at_least[i], thresholds, len(text))
             reasons = []
             words = self._reasons(row, self.parts["complaint"], 1.0)
             if words:
@@ -231,11 +232,16 @@ class Classifier:
                 reasons.extend(f"critical by rule: {name} ({found!r})" for name, found in hits)
             if p < thresholds.complaint:
                 reasons.append(f"complaint by rule although P={p:.2f} is under the threshold")
-            cat_index = int(np.argmax(category_p[i]))
+            order = np.argsort(-category_p[i])
+            category = str(categories[order[0]])
+            if category_p[i][order[0]] < thresholds.category_floor and category != "other" and "other" in categories:
+                guesses = ", ".join(f"{categories[k]} {category_p[i][k]:.2f}" for k in order[:2])
+                reasons.append(f"category unsure ({guesses}): drafted as other; correct it if you know")
+                category = "other"
             results.append(Classification(
                 True, round(p, 4), severity,
                 {name: round(float(v), 4) for name, v in zip(SEVERITIES, levels)},
-                str(categories[cat_index]),
+                category,
                 {str(c): round(float(v), 4) for c, v in zip(categories, category_p[i])},
                 reasons, self.version, [name for name, _ in hits],
             ))

@@ -19,7 +19,9 @@ RULES: dict[str, re.Pattern] = {
         r"|dangerous(ly)?|hazard(ous)?|(almost|nearly) (die|died|killed|crashed)|could have (died|been killed)"
         r"|smell of smoke|smoke (smell|coming)|burning (smell|unit|plug|wire)|(glass|metal|plastic) in (my|the|a|one)"
         r"|(cut|sliced) (my|his|her) (mouth|hand|finger|lip)|air ?bags?|safety recall|recalled for safety|bed ?bugs"
-        r"|(wrong|someone else'?s|another (patient|person|customer)'?s) (medication|medicine|prescription|pills|dose))\b",
+        r"|(wrong|someone else'?s|another (patient|person|customer)'?s) (medication|medicine|prescription|pills|dose)"
+        r"|limp mode|hard shoulder|(brakes?|steering) (failed|failing|locked|gave way)"
+        r"|lost (all )?power (on|at|in) the (motorway|dual carriageway|fast lane|road))\b",
         re.I),
     "data breach": re.compile(
         r"\b(data breach|breach of (data|privacy)|someone else'?s (account|data|details|orders)"

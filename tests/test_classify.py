@@ -92,6 +92,8 @@ def test_rules_make_it_critical_and_say_why(classifier, text, rule):
     ("the pharmacy gave me the wrong medication", "injury or safety"),
     ("you sent my bank statement to my ex, who now knows where I live", "data breach"),
     ("I have complained to the FTC about you", "regulator or press"),
+    ("the new car dropped into limp mode and I had to crawl to the hard shoulder", "injury or safety"),
+    ("the brakes failed on the way home", "injury or safety"),
 ])
 def test_rules_cover_harm_written_in_everyday_words(text, rule):
     assert rule in [name for name, _ in critical_hits(text)]
@@ -171,6 +173,23 @@ def test_ordinal_probabilities_never_go_negative():
     assert (levels >= 0).all() and abs(levels.sum() - 1) < 1e-9
     assert severity_from(np.array([0.9, 0.6, 0.1]), T) == "high"
     assert severity_from(np.array([0.9, 0.6, 0.1]), replace(T, high=0.7)) == "medium"
+
+
+def test_an_email_needs_more_evidence_for_each_level_than_a_tweet():
+    """A long mail piles up complaint words; the same probabilities read as a lower level."""
+    at_least = np.array([0.9, 0.75, 0.65])
+    assert severity_from(at_least, T, chars=120) == "critical"
+    assert severity_from(at_least, T, chars=T.email_from_chars) == "medium"
+    assert severity_from(np.array([0.95, 0.92, 0.91]), T, chars=600) == "critical"
+
+
+def test_a_category_the_model_is_unsure_of_is_other_with_its_guesses_shown(classifier):
+    text = "My parcel never arrived and the tracking has said out for delivery for a week."
+    result = classifier.classify("Parcel missing", text, replace(T, category_floor=0.99))
+    assert result.category == "other"
+    assert any(r.startswith("category unsure (delivery ") for r in result.reasons), result.reasons
+    sure = classifier.classify("Parcel missing", text, replace(T, category_floor=0.01))
+    assert sure.category == "delivery" and not any(r.startswith("category unsure") for r in sure.reasons)
 
 
 def test_thresholds_change_decisions_without_retraining(classifier):

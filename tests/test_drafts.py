@@ -236,3 +236,19 @@ def test_french_drafts_answer_the_asks_too():
 def test_no_template_for_a_held_case_writes_what_the_admission_check_flags(template, language):
     source = TEMPLATES.env(language).loader.get_source(TEMPLATES.env(language), template)[0]
     assert admissions(source) == []
+
+
+def test_a_critical_case_that_cannot_wait_gets_a_call_from_whoever_is_on_call_whatever_the_hour():
+    from worker.desk.drafts import urgent_draft
+    from worker.desk.review import promise
+
+    composed = drafted("My mother's stairlift stopped on Friday and she is stuck upstairs. The engineer must come "
+                       "before tomorrow, she can't get to the bathroom. Call me on 07700 900456.", "critical", "defect")
+    assert "our duty manager will call you {deadline} on 07700 900456, whatever the hour" in composed.body
+    friday_evening = datetime(2026, 11, 27, 19, 0, tzinfo=timezone.utc)
+    assert promise(CONFIG, "critical", friday_evening, "en", urgent=True)[2] == "by 9pm today"
+    assert "Monday" in promise(CONFIG, "critical", friday_evening, "en")[2]  # business hours wait the weekend
+    stored = {"severity": "critical", "stakes": None, "asks": '{"asks": [], "deadline": "before tomorrow"}'}
+    assert urgent_draft(stored) and not urgent_draft(dict(stored, severity="high"))
+    calm = drafted("The app crashed and I lost a day of work. I'd like an answer by Friday.", "critical", "outage")
+    assert "duty manager" not in calm.body  # critical, but it can wait for business hours

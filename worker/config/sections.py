@@ -128,15 +128,22 @@ class ClassifierConfig:
     severity_high: float = 0.5
     severity_critical: float = 0.6
     rule_floor: float = 0.2
+    email_from_chars: int = 250
+    email_severity_medium: float = 0.6
+    email_severity_high: float = 0.8
+    email_severity_critical: float = 0.9
+    category_floor: float = 0.4
     repeat_window_days: int = 30
     vip_domains: tuple[str, ...] = ()
 
     def validate(self, path: str) -> None:
-        for key in ("complaint_threshold", "severity_medium", "severity_high", "severity_critical", "rule_floor"):
+        for key in ("complaint_threshold", "severity_medium", "severity_high", "severity_critical", "rule_floor",
+                    "email_severity_medium", "email_severity_high", "email_severity_critical", "category_floor"):
             value = getattr(self, key)
             if not 0.0 < value < 1.0:
                 raise ConfigError(path, f"classifier.{key}", f"must be between 0 and 1 (exclusive), not {value}")
         _range(path, "classifier.repeat_window_days", self.repeat_window_days, 0, 3650)
+        _range(path, "classifier.email_from_chars", self.email_from_chars, 1, 100_000)
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,8 @@ class DraftsConfig:
     legal_team: str = "our customer relations manager"
     press_team: str = "our communications team"
     safeguarding_team: str = "our customer welfare lead"
+    on_call: str = "our duty manager"  # calls a critical case that cannot wait, whatever the hour
+    on_call_hours: float = 2  # clock hours, not business hours: how soon they call
     privacy_contact: str = "privacy@example.com"
     hold_for: dict[str, str] = field(default_factory=lambda: {"legal": "legal", "press": "communications"})
 
@@ -225,6 +234,7 @@ class DraftsConfig:
             if level not in self.answer_within_hours:
                 raise ConfigError(path, f"drafts.answer_within_hours.{level}", "is missing")
             _range(path, f"drafts.answer_within_hours.{level}", self.answer_within_hours[level], 0.25, 400)
+        _range(path, "drafts.on_call_hours", self.on_call_hours, 0.25, 48)
         for kind in self.hold_for:
             if kind not in STAKES:
                 raise ConfigError(path, f"drafts.hold_for.{kind}", f"must be one of {', '.join(STAKES)}")

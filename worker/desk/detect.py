@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 
 THRESHOLD_KEYS = {"complaint": "complaint_threshold", "medium": "severity_medium", "high": "severity_high",
-                  "critical": "severity_critical", "rule_floor": "rule_floor"}
+                  "critical": "severity_critical", "rule_floor": "rule_floor", "email_from_chars": "email_from_chars",
+                  "email_medium": "email_severity_medium", "email_high": "email_severity_high",
+                  "email_critical": "email_severity_critical", "category_floor": "category_floor"}
 
 
 def thresholds_of(config: Config, store: Store | None = None) -> Thresholds:
@@ -39,7 +41,7 @@ def thresholds_of(config: Config, store: Store | None = None) -> Thresholds:
         for key, value in store.settings("classifier.").items():
             field = next((f for f, k in THRESHOLD_KEYS.items() if f"classifier.{k}" == key), None)
             if field:
-                values[field] = float(value)
+                values[field] = int(value) if field == "email_from_chars" else float(value)
     return Thresholds(**values)
 
 

@@ -7,6 +7,7 @@ never a silent hole in a customer's mail). The HTML part is rendered with autoes
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 import zlib
@@ -154,6 +155,22 @@ def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phr
     return remedy
 
 
+_SOON = re.compile(r"\b(?:today|tonight|tomorrow|end of (?:the )?day|aujourd'hui|ce soir|demain)\b", re.I)
+
+
+def urgent(severity: str | None, stakes_kinds, deadline: str | None) -> bool:
+    """A critical case that cannot wait for business hours: a person at risk, or a deadline of
+    today or tomorrow. The promise is then a call from whoever is on call, in clock hours."""
+    return severity == "critical" and ("safeguarding" in stakes_kinds or bool(deadline and _SOON.search(deadline)))
+
+
+def urgent_draft(draft: dict) -> bool:
+    """``urgent`` for a stored draft (its stakes and asks are JSON)."""
+    kinds = json.loads(draft["stakes"])["kinds"] if draft.get("stakes") else []
+    deadline = json.loads(draft["asks"]).get("deadline") if draft.get("asks") else None
+    return urgent(draft.get("severity"), kinds, deadline)
+
+
 def picker(variant: int):
     """``pick(a, b, c)`` for the templates: one phrasing per case, and the next one for the next
     message in it, so a customer who writes twice never reads the same words twice."""
@@ -188,6 +205,8 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
         "remedy": remedy_for(config, category, severity, stakes, phrases, ctx.asks),
         "asks": ctx.asks.to_json(),
         "callback_number": callback.number if (callback := ctx.asks.get("callback")) else None,
+        "urgent": urgent(severity, stakes.kinds, ctx.asks.deadline),
+        "on_call": (phrases or {}).get("on_call") or config.drafts.on_call,
         "press_team": (phrases or {}).get("press_team") or config.drafts.press_team,
         "safeguarding_team": (phrases or {}).get("safeguarding_team") or config.drafts.safeguarding_team,
         "deadline": DEADLINE,

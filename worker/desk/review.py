@@ -21,7 +21,8 @@ from ..errors import AmendsError, NotFound
 from ..mail.mime import HeaderError, build_reply, new_message_id, reply_references, reply_subject
 from ..store import Store, iso
 from .context import build_context
-from .drafts import DEADLINE, Composed, Templates, TemplateError, compose, fill_deadline, render_reply, unanswered
+from .drafts import (DEADLINE, Composed, Templates, TemplateError, compose, fill_deadline, render_reply, unanswered,
+                     urgent_draft)
 from .hours import BusinessHours
 from .language import detect
 from .stakes import assess
@@ -249,11 +250,17 @@ def roles_of(store: Store, name: str) -> set[str]:
     return {r for r in (user["roles"] if user else "").split(",") if r}
 
 
-def promise(config: Config, severity: str | None, now: datetime, language: str) -> tuple[float, datetime, str]:
-    """(business hours, due time, phrase) for the answer promised in a reply approved now."""
-    hours = config.drafts.answer_within_hours.get(severity or "medium", 8)
+def promise(config: Config, severity: str | None, now: datetime, language: str,
+            urgent: bool = False) -> tuple[float, datetime, str]:
+    """(hours, due time, phrase) for the answer promised in a reply approved now: business
+    hours, or clock hours for an urgent case (``drafts.urgent``), which the on-call person takes."""
     business = BusinessHours.of(config)
-    due = business.promise(now, hours)
+    if urgent:
+        hours = config.drafts.on_call_hours
+        due = now + timedelta(hours=hours)
+    else:
+        hours = config.drafts.answer_within_hours.get(severity or "medium", 8)
+        due = business.promise(now, hours)
     return hours, due, business.phrase(due, now, language)
 
 
@@ -305,7 +312,7 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     questions = unanswered(final_body)
     if questions:
         raise ReviewError(f"answer the customer's question first: replace {{answer: {questions[0]}}} with your answer")
-    hours, due, phrase = promise(config, draft["severity"], now, draft["language"])
+    hours, due, phrase = promise(config, draft["severity"], now, draft["language"], urgent_draft(draft))
     promised = DEADLINE in final_body
     # The Message-ID the draft was given when it was made, so that the Sent folder can tell
     # whether this reply went out already (a database that lost its last writes); a second
@@ -350,7 +357,7 @@ def refresh_promise(store: Store, config: Config, outbox: dict, now: datetime,
         return outbox
     draft = store.draft(outbox["draft_id"])
     config = box_config(store, config, draft["conversation_id"])
-    _, due, phrase = promise(config, draft["severity"], now, draft["language"])
+    _, due, phrase = promise(config, draft["severity"], now, draft["language"], urgent_draft(draft))
     if phrase == outbox["promise_text"] and due > now:
         return outbox
     templates = templates or Templates.load(config.drafts.templates_dir)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from classifiers.labels import CATEGORIES, SEVERITIES
 
 from ..desk.actions import DECISIONS, LABELS, asks_of, decide, unconfirmed, undecided
-from ..desk.drafts import DEADLINE, unanswered
+from ..desk.drafts import DEADLINE, unanswered, urgent_draft
 from ..desk.hours import BusinessHours
 from ..desk.language import name as language_name
 from ..desk.review import (StaleDraft, approve, assign, carried_edits, case_history, correct_labels, edits_diff, promise,
@@ -105,7 +105,7 @@ def _page(draft_id: int, body: str | None = None, stale: StaleDraft | None = Non
     outbox = s.outbox_for_draft(draft_id)
     stakes = json.loads(draft["stakes"]) if draft["stakes"] else None
     text = body if body is not None else draft["body"]
-    _, _, phrase = promise(config(), draft["severity"], utcnow(), draft["language"])
+    hours, _, phrase = promise(config(), draft["severity"], utcnow(), draft["language"], urgent_draft(draft))
     shown_body = draft["body"].replace(DEADLINE, outbox["promise_text"]) if outbox and outbox["promise_text"] else draft["body"]
     return render_template(
         "draft.html", draft=draft, message=message, body=text, shown_body=shown_body, stale=stale,
@@ -118,7 +118,8 @@ def _page(draft_id: int, body: str | None = None, stale: StaleDraft | None = Non
         posing_as=address_in_name(message["from_name"], message["from_addr"]), stakes=stakes,
         can_approve=not draft["hold_role"] or draft["hold_role"] in roles_of(s, g.user["name"]),
         admissions=admissions(text) if stakes and "legal" in stakes["kinds"] else [],
-        deadline_token=DEADLINE, deadline_now=phrase, questions=unanswered(text), hours=config().drafts.answer_within_hours.get(draft["severity"] or "medium"),
+        deadline_token=DEADLINE, deadline_now=phrase, questions=unanswered(text), hours=hours,
+        urgent=urgent_draft(draft),
         customer_language=language_name(draft["customer_language"]) if draft["customer_language"] else None,
         reply_language=language_name(draft["language"]),
         newer=s.newer_draft(draft["conversation_id"], draft_id) if draft["state"] == "superseded" else None,
