@@ -49,6 +49,7 @@ class Classification:
     reasons: list[str] = field(default_factory=list)
     model_version: str = ""
     rules: list[str] = field(default_factory=list)
+    praise: bool = False  # thanks or praise (classifiers/praise.py): a thank-you, never an apology
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -33,6 +33,7 @@ from .labels import (  # noqa: F401  (re-exported for callers that already load 
     message_text,
     model_dir_version,
 )
+from .praise import praise
 from .rules import critical_hits
 
 # Our own functions inside the pipeline: the only non-library code a model file may name.
@@ -207,7 +208,12 @@ class Classifier:
             row = (X.indices[X.indptr[i] : X.indptr[i + 1]], X.data[X.indptr[i] : X.indptr[i + 1]])
             hits = critical_hits(text)
             p = float(complaint_p[i])
-            is_complaint = p >= thresholds.complaint or (bool(hits) and p >= thresholds.rule_floor)
+            praised = None if hits else praise(text)
+            is_complaint = not praised and (p >= thresholds.complaint or (bool(hits) and p >= thresholds.rule_floor))
+            if praised:
+                results.append(Classification(False, round(p, 4), None, None, None, None,
+                                              [f"praise, not a complaint: {praised!r}"], self.version, praise=True))
+                continue
             if not is_complaint:
                 words = self._reasons(row, self.parts["complaint"], -1.0)
                 results.append(Classification(

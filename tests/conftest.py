@@ -358,15 +358,16 @@ def mail(key: str, sender: str, subject: str, body: str, hours_ago: float, reply
 
 def label(store: Store, verdicts: dict, now: datetime | None = None) -> None:
     """The classifier's verdict on <key@example.net>, chosen by the test, saved as the worker
-    saves it: (complaint, severity, category) per key."""
+    saves it: (complaint, severity, category) per key, or "praise" for thanks."""
     from classifiers.labels import Classification
 
     for row in store.messages(limit=500):
         key = (row["message_id"] or "").split("@")[0]
         if key in verdicts and not store.classifications(row["id"]):
-            complaint, severity, category = verdicts[key]
+            praise = verdicts[key] == "praise"
+            complaint, severity, category = (False, None, None) if praise else verdicts[key]
             result = Classification(complaint, 0.9 if complaint else 0.1, severity if complaint else None, None,
-                                    category if complaint else None, None, ["set by the test"], "test")
+                                    category if complaint else None, None, ["set by the test"], "test", praise=praise)
             store.save_classification(row["id"], result.to_json(), {}, now or datetime.now(timezone.utc))
 
 

@@ -166,3 +166,23 @@ def test_drafts_show_says_why_a_draft_is_held(mailbox, make_config, store, smtp_
     assert shown.exit_code == 0, shown.output
     assert "Held for the role: legal" in shown.output and "legal threat ('solicitor')" in shown.output
     assert "{deadline} becomes the promised time" in shown.output
+
+
+def test_praise_gets_a_short_thank_you_the_colleague_hears_of_and_no_alert_follow_up_or_survey(
+        mailbox, make_config, store, smtp_sink, tmp_path):
+    config, worker = desk(mailbox, make_config, store, smtp_sink, tmp_path,
+                          '\n[followup]\nleadership = ["boss@example.com"]\n')
+    add_user(store, "Tom Baker", "correct horse battery", False, MONDAY_0642)
+    intake(mailbox, worker, store, config, [(mail("ok-1", PRIYA, "Thank you!", "Just a note to say Marco was wonderful "
+                                                  "on the phone yesterday. Please pass on our thanks!", 1,
+                                                  now=MONDAY_0642), "praise")], MONDAY_0642)
+    (draft,) = store.drafts(state="pending")
+    body = store.draft(draft["id"])["body"]
+    assert draft["kind"] == "praise" and "Marco" in body and "sorry" not in body.lower() and "offer" not in body
+    assert len(body.split()) < 60
+    approve(store, config, draft["id"], "Tom Baker", MONDAY_0642)
+    with worker.inbox:
+        worker.sender.send_due(MONDAY_0642)
+    assert store.draft(draft["id"])["state"] == "sent"
+    schedule(store, config, MONDAY_0642)
+    assert not store.jobs(kind="leadership_alert") and not store.jobs(kind="follow_up") and not store.jobs(kind="survey")

@@ -49,6 +49,35 @@ def test_questions_and_praise_are_not_complaints(classifier, name):
     assert not result.complaint and result.severity is None and result.category is None
 
 
+@pytest.mark.parametrize("text, colleague", [
+    ("Just wanted to say thank you. The sofa was late but Priya on your delivery desk was wonderful and sorted it.",
+     None),  # "late", "but": a problem the praise wraps, so not praise
+    ("Just a note to say Priya was wonderful on the phone yesterday. Please pass on our thanks!", "Priya"),
+    ("Thank you so much to Marco at the Leeds branch, who went above and beyond to find my size.", "Marco"),
+])
+def test_praise_is_its_own_label_and_never_a_complaint(classifier, text, colleague):
+    from classifiers.praise import praised_colleague
+
+    result = classifier.classify("Thank you", text, T)
+    if colleague is None:
+        assert not result.praise  # a complaint is never dismissed as praise
+        return
+    assert result.praise and not result.complaint and result.severity is None
+    assert result.reasons and result.reasons[0].startswith("praise, not a complaint")
+    assert praised_colleague(text) == colleague
+
+
+@pytest.mark.parametrize("text", [
+    "Thank you so much for making a box that shreds apart even when carried by both handles",  # sarcasm
+    "Thanks so much, the team was brilliant, but the refund still hasn't arrived.",
+    "Just wanted to say my daughter was injured by the toy you sold us; the staff were lovely though.",
+])
+def test_praise_that_wraps_a_problem_stays_a_complaint(text):
+    from classifiers.praise import praise
+
+    assert praise(text) is None
+
+
 @pytest.mark.parametrize("text", [
     "Could you tell me your opening hours over Christmas?",
     "No problem at all, it arrived this morning. Thanks for sorting it!",

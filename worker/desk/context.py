@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from classifiers.praise import praised_colleague
+
 from .asks import AMOUNT, Asks, extract_asks, is_ask
 from .restate import in_our_words, problem_sentence, problems, sentences
 
@@ -49,6 +51,7 @@ class ReplyContext:
     asks: Asks = field(default_factory=Asks)  # what the latest message asks for, in order
     restated: str | None = None  # complaint_sentence turned to speak to the customer
     problems: tuple[str, ...] = ()  # restate.problems of the latest message
+    colleague: str | None = None  # the colleague a thank-you names ("Priya was wonderful")
 
 
 def _name_from(candidate: str | None) -> str | None:
@@ -145,4 +148,5 @@ def build_context(
         asks=extract_asks(new_text),
         restated=in_our_words(*found) if found else None,
         problems=problems(f"{subject}\n{new_text}"),
+        colleague=praised_colleague(new_text),
     )

@@ -30,7 +30,7 @@ from .surveys import PAGE, SCORES
 
 DEFAULT_LANGUAGE = "en"
 REPLY_TEMPLATES = (*(f"{c}.txt.j2" for c in CATEGORIES), "base.txt.j2", "legal.txt.j2", "replied.txt.j2",
-                   "reopened.txt.j2", "safety.txt.j2", "signature.txt.j2")
+                   "reopened.txt.j2", "praise.txt.j2", "safety.txt.j2", "signature.txt.j2")
 
 _REPLACEMENT_OFFER = re.compile(r"replacement|remplacement|ersatz", re.I)
 _REFUND_OFFER = re.compile(r"refund|rembours", re.I)
@@ -199,6 +199,7 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
             "subject": ctx.subject,
         },
         "questions": list(ctx.questions),
+        "colleague": ctx.colleague,
         "stakes": stakes.to_json(),
         "severity": severity,
         "category": category,
@@ -218,7 +219,7 @@ def draft_variables(config: Config, ctx: ReplyContext, severity: str, category: 
 
 
 def template_name(kind: str, category: str, stakes: Stakes) -> str:
-    if kind in ("replied", "reopened"):
+    if kind in ("replied", "reopened", "praise"):
         return f"{kind}.txt.j2"
     if "press" in stakes:
         return "press.txt.j2"

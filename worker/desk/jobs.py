@@ -57,6 +57,8 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
             follow_at = hours.next_opening(sent + timedelta(days=days))
             survey_at = hours.next_opening(follow_at + timedelta(days=follow.survey_after_days))
             jobs = [("follow_up", follow_at)] + ([] if row["survey_id"] or _no_survey(row) else [("survey", survey_at)])
+            if row["kind"] == "praise":
+                jobs = []  # they wrote to thank us: nothing to follow up, nothing to score
             for kind, due in jobs:
                 if store.add_job(kind, row["conversation_id"], row["draft_id"], row["outbound_pk"], due, now):
                     counts.scheduled += 1

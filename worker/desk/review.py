@@ -60,7 +60,7 @@ def _case_context(store: Store, row: dict):
     return ctx, stakes, detect(f"{row['subject'] or ''}\n{latest}"), len(earlier)
 
 
-NO_ASKS_TEMPLATES = ("", "legal.txt.j2", "press.txt.j2", "reopened.txt.j2")  # holding replies
+NO_ASKS_TEMPLATES = ("", "legal.txt.j2", "press.txt.j2", "reopened.txt.j2", "praise.txt.j2")  # no asks answered
 
 
 def _labels(store: Store, row: dict, previous: dict | None) -> tuple[str, str, str]:
@@ -74,6 +74,8 @@ def _labels(store: Store, row: dict, previous: dict | None) -> tuple[str, str, s
         return "complaint", severity, row["category"]
     if previous and previous["kind"] == "complaint":
         return "complaint", previous["severity"], previous["category"]
+    if row.get("praise"):  # thanks or praise: a thank-you, never an apology
+        return "praise", "low", "other"
     case = store.case_labels(row["conversation_id"]) or {}
     return "replied", case.get("severity") or "low", case.get("category") or "other"
 
@@ -123,7 +125,8 @@ def draft_pending(store: Store, config: Config, now: datetime, templates: Templa
             if previous:
                 store.update_draft(previous["id"], state="superseded", updated_at=iso(now))
                 counts.superseded += 1
-        store.audit("amends", "drafted" if kind == "complaint" else "customer replied: back in the queue", "draft",
+        store.audit("amends", {"complaint": "drafted", "praise": "drafted a thank-you"}.get(
+            kind, "customer replied: back in the queue"), "draft",
                     draft_id, {"message": row["message_pk"], "error": error, "template": composed.template,
                                "language": composed.language, "stakes": [h.describe() for h in stakes.hits],
                                "held for": composed.hold_role, "supersedes": previous["id"] if previous else None}, now)

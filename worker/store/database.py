@@ -388,11 +388,12 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, MailboxQueries, ReportQuer
             cursor = self._exec(
                 "INSERT INTO classifications (message_pk, model_version, complaint, complaint_probability,"
                 " severity, severity_probabilities, category, category_probabilities, reasons, thresholds,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, praise) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     pk, result["model_version"], int(result["complaint"]), result["complaint_probability"],
                     result["severity"], to_json(result["severity_probabilities"]), result["category"],
                     to_json(result["category_probabilities"]), to_json(result["reasons"]), to_json(thresholds), iso(now),
+                    int(bool(result.get("praise"))),
                 ],
             )
             # A new verdict: the message is considered for a draft again (messages_to_draft).

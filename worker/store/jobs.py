@@ -12,7 +12,8 @@ class JobQueries(StoreBase):
         """Replies that went out and have no follow-up scheduled yet (an index holds just those;
         ``followups_scheduled`` takes them off)."""
         return list(self.db.query(
-            "SELECT d.id AS draft_id, d.conversation_id, d.severity, d.survey_id, d.stakes, o.sent_at, m.id AS outbound_pk "
+            "SELECT d.id AS draft_id, d.kind, d.conversation_id, d.severity, d.survey_id, d.stakes, o.sent_at, "
+            "m.id AS outbound_pk "
             "FROM drafts d INDEXED BY drafts_sent_unscheduled CROSS JOIN outbox o ON o.draft_id = d.id AND o.state = 'sent' "
             "JOIN messages m ON m.message_id = o.message_id AND m.direction = 'out' "
             "WHERE d.state = 'sent' AND d.followups_at IS NULL"))

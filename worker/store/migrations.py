@@ -415,4 +415,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE drafts ADD COLUMN asks TEXT;
         """,
     ),
+    (
+        16,
+        "praise and thanks are their own label: a thank-you is drafted, never an apology",
+        """
+        ALTER TABLE classifications ADD COLUMN praise INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 ]

@@ -123,7 +123,7 @@ class ReviewQueries(StoreBase):
 
     _NEEDS_PERSON = (
         "(m.automated IS NULL AND m.direction = 'in' "
-        " AND (c.complaint = 1 OR m.id > (SELECT min(d.message_pk) FROM drafts d "
+        " AND (c.complaint = 1 OR c.praise = 1 OR m.id > (SELECT min(d.message_pk) FROM drafts d "
         "      WHERE d.conversation_id = m.conversation_id)) "
         " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) "
         " AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.answer_message_pk = m.id))")
@@ -136,7 +136,7 @@ class ReviewQueries(StoreBase):
         return list(self.db.query(
             "SELECT m.id AS message_pk, m.conversation_id, m.subject, m.new_text, m.text, m.signature, "
             "m.from_addr, m.from_name, m.reply_to, m.message_id, m.refs, m.date, "
-            f"c.complaint, c.severity, c.category, {self._NEEDS_PERSON} AS needs "
+            f"c.complaint, c.praise, c.severity, c.category, {self._NEEDS_PERSON} AS needs "
             "FROM messages m INDEXED BY messages_unrouted JOIN classifications c ON c.message_pk = m.id AND c.current = 1 "
             "WHERE m.routed_at IS NULL AND m.classified_at IS NOT NULL ORDER BY m.id"))
 
