@@ -96,6 +96,7 @@ port = {server.port}
 security = "none"
 username = "{user}"
 password_env = "BENCH_IMAP_PASSWORD"
+draft_since = "all"
 [store]
 path = "{work / 'amends.db'}"
 [classifier]

@@ -133,6 +133,7 @@ port = {self.server.port}
 security = "none"
 username = "{self.user}"
 password_env = "SOAK_IMAP_PASSWORD"
+draft_since = "all"
 max_message_bytes = 2000000
 [store]
 path = "{self.work / 'amends.db'}"

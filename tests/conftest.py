@@ -166,6 +166,7 @@ def make_config(tmp_path: Path, mailbox: Mailbox):
 
     def make(extra: str = "", on: Mailbox | None = None, **imap: object) -> Config:
         box = on or mailbox
+        imap.setdefault("draft_since", "all")  # test mail is often dated before the first poll's clock
         imap_lines = "\n".join(f"{k} = {_toml(v)}" for k, v in imap.items())
         text = f"""
 [imap]
@@ -420,6 +421,7 @@ port = {support.port}
 security = "none"
 password_env = "{PASSWORD_ENV}"
 reconnect_max_seconds = 1
+draft_since = "all"
 
 [smtp]
 host = "127.0.0.1"

@@ -252,3 +252,24 @@ def test_a_critical_case_that_cannot_wait_gets_a_call_from_whoever_is_on_call_wh
     assert urgent_draft(stored) and not urgent_draft(dict(stored, severity="high"))
     calm = drafted("The app crashed and I lost a day of work. I'd like an answer by Friday.", "critical", "outage")
     assert "duty manager" not in calm.body  # critical, but it can wait for business hours
+
+
+BY = "by 5pm on Monday 23 November"
+
+
+@pytest.mark.parametrize("promise, says", [
+    (None, "I wanted to check in after my last email about order 5512. Has everything"),
+    ({"by": BY, "kept": True, "late": False, "open": False}, "I wanted to check in after my last email about order 5512."),
+    ({"by": BY, "kept": False, "late": True, "open": False}, f"I'm sorry I didn't come back to you {BY}, as I had promised."),
+    ({"by": BY, "kept": False, "late": False, "open": True},
+     f"I promised to come back to you {BY}. If you haven't had that answer from us, I'm sorry"),
+])
+def test_the_follow_up_recalls_the_promise_made_and_owns_a_late_one(promise, says):
+    from worker.desk.drafts import render_template
+
+    text = render_template(ENV, "follow_up.txt.j2", {"customer": {"greeting_name": "Ann"}, "subject": "Late parcel",
+                                                     "reference": "order 5512", "category": "delivery",
+                                                     "promise": promise})
+    assert says in " ".join(text.split())
+    if promise and promise["kept"]:
+        assert "sorry" not in text

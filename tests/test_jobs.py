@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from worker.loop import Worker
+from worker.desk.hours import BusinessHours
 from worker.desk.review import approve
 from worker.desk.surveys import SurveyLinkError, make_token, parse_score, read_token
 from worker.web import create_app
@@ -76,7 +77,11 @@ def test_follow_up_then_survey_on_time_once_and_threaded(mailbox, make_config, s
     follow = smtp_sink.messages[1].message
     reply = smtp_sink.messages[0].message
     assert follow["In-Reply-To"] == reply["Message-ID"]
-    assert "check in" in follow.get_body(("plain",)).get_content()
+    followed = " ".join(follow.get_body(("plain",)).get_content().split())
+    promise = store.commitment_for_draft(draft["id"])  # the reply's promise, recalled by its date, never "today"
+    assert promise["state"] == "open"
+    assert f"I promised to come back to you {BusinessHours.of(config).dated(datetime.fromisoformat(promise['due_at']))}" in followed
+    assert " today." not in followed.split("If you haven't")[0]
     survey_due = datetime.fromisoformat(store.jobs(kind="survey")[0]["due_at"])
     tick(worker, survey_due)
     assert len(smtp_sink.messages) == 3

@@ -29,6 +29,7 @@ security = "none"
 username = "{box.user}"
 auth = "oauth2"
 reconnect_max_seconds = 1
+draft_since = "all"
 
 [oauth]
 client_id = "amends-test"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from schedule import Scheduler
 
 from .config import Config
+from .desk import history
 from .desk.detect import ActiveModel, classify_pending
 from .desk.ingest import IngestCounts, save_all, to_parse
 from .desk.jobs import JobCounts, JobRunner, record_survey_replies, schedule
@@ -204,6 +205,7 @@ class Worker:
 
     def poll(self, now: datetime) -> PollSummary:
         summary = PollSummary()
+        history.connect(self.store, self.box, self.config.imap, now)  # the first time: what counts as history
         # Messages left half-way by a crash come first.
         pending, size = self.store.pending_ids(), self.config.imap.batch_size
         self._ingest("messages left by a stop", [pending[i : i + size] for i in range(0, len(pending), size)], {},

@@ -18,7 +18,9 @@ from rich.table import Table
 
 from classifiers.labels import model_dir_version
 
-from ..config import DEMO_PATH, ENV_VAR
+from ..config import DEMO_PATH, ENV_VAR, ImapConfig
+from ..desk.history import cut_off_of, reopen
+from ..desk.users import find_user
 from ..errors import AmendsError
 from ..loop import PollSummary, Worker, run_desk
 from ..store import utcnow
@@ -183,6 +185,16 @@ def status(ctx: Context) -> None:
             table.add_row(mailbox.name, folder, _human(age), str(box.get("last_uid", "-")), error)
     console.print(table)
     for mailbox in ctx.config.mailboxes:
+        cut = cut_off_of(ctx.store, mailbox.name)
+        if cut is None:
+            console.print(f"Mailbox {mailbox.name}: not connected yet; mail older than the first connection "
+                          "will be kept as history, not answered ([imap] draft_since).", markup=False)
+        elif cut.draft_since is not None:
+            reopened = f"; complaints from {cut.reopened_since:%d %b %Y} reopened" if cut.reopened_since else ""
+            console.print(f"Mailbox {mailbox.name}: answering mail from {cut.draft_since:%d %b %Y %H:%M} UTC "
+                          f"(first connected {cut.connected_at:%d %b %Y %H:%M}); older mail is history{reopened}.",
+                          markup=False)
+    for mailbox in ctx.config.mailboxes:
         if mailbox.imap.auth == "oauth2":
             token = sign_ins.get(mailbox.name)
             if token is None or token["state"] != "ok":
@@ -246,6 +258,36 @@ def mailbox_rename(ctx: Context, old: str, new: str) -> None:
         raise AmendsError(f"the store has no mailbox {old!r} (it knows: {', '.join(sorted(ctx.store.mailbox_names())) or 'none'})")
     moved = ctx.store.rename_mailbox(old, new)
     click.echo(f"Mailbox {old} is now {new}: {moved} case(s) moved; its folders go on from where they were.")
+
+
+@main.group()
+def cases() -> None:
+    """Cases across the desk."""
+
+
+@cases.command("reopen")
+@click.option("--since", "since", required=True, metavar="DATE",
+              help="Bring in complaints from this date (2026-11-01) on that came before the mailbox's cut-off.")
+@click.option("--mailbox", "mailbox_name", metavar="NAME", help="Only this mailbox (default: every mailbox).")
+@click.option("--by", "by", required=True, metavar="USER", help="Who asks for it: recorded in the audit trail.")
+@pass_ctx
+@friendly
+def cases_reopen(ctx: Context, since: str, mailbox_name: str | None, by: str) -> None:
+    """Pull older, never-answered complaints into the queue on purpose.
+
+    A mailbox's history (mail from before it was first connected, or before [imap]
+    draft_since) is imported but never drafted, alerted or followed up. This drafts its
+    complaints from DATE on whose case has no reply from us; no leadership alert is sent for
+    them."""
+    try:
+        moment = ImapConfig(draft_since=since).draft_since_value()
+    except ValueError:
+        moment = None
+    if not isinstance(moment, datetime):
+        raise AmendsError(f"--since {since!r} is not a date: write it as 2026-11-01")
+    user = find_user(ctx.store, by)
+    count = reopen(ctx.store, ctx.config, moment, user["name"], utcnow(), mailbox_name)
+    click.echo(f"{count} message(s) from {moment:%d %b %Y} on will be drafted on the worker's next pass.")
 
 
 # -- signing mailboxes in ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
@@ -45,8 +45,30 @@ class ImapConfig:
     verify_certificates: bool = True
     provider: str = "generic"  # gmail | microsoft365 | generic: fills in hosts, ports, folders, scopes
     auth: str = "password"  # password | oauth2 (SASL XOAUTH2, for IMAP and SMTP alike)
+    draft_since: str = ""  # "" (when first connected), "all", a date, or "N days" before the first connection
+
+    def draft_since_value(self) -> "timedelta | datetime | str | None":
+        """``draft_since`` as a value: None (when first connected), "all", a span before the first
+        connection, or an instant (a date alone is midnight UTC); ValueError if it is none of these."""
+        value = self.draft_since.strip()
+        if not value:
+            return None
+        if value.lower() == "all":
+            return "all"
+        days = re.fullmatch(r"(\d{1,5}) ?days?", value, re.I)
+        if days:
+            return timedelta(days=int(days.group(1)))
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", value):
+            moment = datetime.fromisoformat(value.replace(" ", "T"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise ValueError(value)
 
     def validate(self, path: str) -> None:
+        try:
+            self.draft_since_value()
+        except ValueError:
+            raise ConfigError(path, "imap.draft_since", f"{self.draft_since!r} is not a date (2026-11-01), a number of "
+                              "days (\"30 days\"), \"all\" or empty (from when the mailbox was first connected)") from None
         _choice(path, "imap.security", self.security, ("ssl", "starttls", "none"))
         _choice(path, "imap.provider", self.provider, tuple(PRESETS))
         _choice(path, "imap.auth", self.auth, ("password", "oauth2"))

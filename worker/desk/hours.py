@@ -85,6 +85,11 @@ class BusinessHours:
         days = (local.date() - today).days
         return (_phrase_fr if language == "fr" else _phrase_en)(local, days)
 
+    def dated(self, due: datetime, language: str = "en") -> str:
+        """'by 5pm on Monday 23 November': a promised time recalled days later, when "today"
+        would be wrong."""
+        return (_phrase_fr if language == "fr" else _phrase_en)(due.astimezone(self.zone), 7)
+
 
 _FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

@@ -66,7 +66,7 @@ def schedule(store: Store, config: Config, now: datetime) -> JobCounts:
         # Each complaint is looked at once: alerted if leadership is set and it is severe enough.
         rows = store.complaints_to_alert()
         for row in rows:
-            if follow.leadership and row["severity"] in follow.alert_severities:
+            if follow.leadership and row["severity"] in follow.alert_severities and not row["history"]:
                 if store.add_job("leadership_alert", row["conversation_id"], None, row["message_pk"], now, now):
                     counts.scheduled += 1
         store.alerts_checked([row["classification_id"] for row in rows])
@@ -206,7 +206,16 @@ class JobRunner:
                                    conversation_id=job["conversation_id"], now=now)
 
     def _follow_up(self, job: dict, now: datetime) -> None:
-        self._customer_mail(job, "follow_up.txt.j2", {}, now)
+        """The follow-up recalls the promise the reply made, and says so if we did not keep it."""
+        promise = None
+        commitment = self.store.commitment_for_draft(job["draft_id"]) if job["draft_id"] else None
+        if commitment:
+            language = self.store.draft(job["draft_id"])["language"]
+            late = commitment["state"] == "kept" and (commitment["closed_at"] or "") > commitment["due_at"]
+            promise = {"by": self.hours.dated(datetime.fromisoformat(commitment["due_at"]), language),
+                       "kept": commitment["state"] == "kept" and not late, "late": late,
+                       "open": commitment["state"] == "open"}
+        self._customer_mail(job, "follow_up.txt.j2", {"promise": promise}, now)
 
     def _survey(self, job: dict, now: datetime) -> None:
         draft = self.store.draft(job["draft_id"])

@@ -31,9 +31,12 @@ class JobQueries(StoreBase):
         return found
 
     def complaints_to_alert(self) -> list[dict]:
-        """Complaints not yet looked at for an alert (an index holds just those)."""
+        """Complaints not yet looked at for an alert (an index holds just those); ``history`` when
+        older than their mailbox's cut-off (desk/history.py): looked at, never alerted."""
         return list(self.db.query(
-            "SELECT c.id AS classification_id, c.severity, m.id AS message_pk, m.conversation_id FROM classifications c "
+            "SELECT c.id AS classification_id, c.severity, m.id AS message_pk, m.conversation_id, "
+            "coalesce(m.date, '') < coalesce((SELECT s.value FROM settings s WHERE s.key = 'draft_since.' || m.mailbox), '') "
+            "AS history FROM classifications c "
             "INDEXED BY classifications_unchecked JOIN messages m ON m.id = c.message_pk "
             "WHERE c.alert_checked IS NULL AND c.current = 1 AND c.complaint = 1"))
 

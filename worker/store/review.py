@@ -121,8 +121,11 @@ class ReviewQueries(StoreBase):
 
     # -- drafts ---------------------------------------------------------------------------------
 
+    # Mail older than its mailbox's cut-off (desk/history.py) is history: kept, never answered.
+    _ANSWERED_FROM = ("coalesce((SELECT min(s.value) FROM settings s WHERE s.key IN "
+                      "('draft_since.' || m.mailbox, 'reopen_since.' || m.mailbox)), '')")
     _NEEDS_PERSON = (
-        "(m.automated IS NULL AND m.direction = 'in' "
+        f"(m.automated IS NULL AND m.direction = 'in' AND coalesce(m.date, '') >= {_ANSWERED_FROM} "
         " AND (c.complaint = 1 OR c.praise = 1 OR m.id > (SELECT min(d.message_pk) FROM drafts d "
         "      WHERE d.conversation_id = m.conversation_id)) "
         " AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = m.id) "
@@ -145,6 +148,16 @@ class ReviewQueries(StoreBase):
         return bool(self._exec(
             f"SELECT {self._NEEDS_PERSON} FROM messages m JOIN classifications c ON c.message_pk = m.id "
             "AND c.current = 1 WHERE m.id = ?", [message_pk]).fetchone()[0])
+
+    def reconsider_history(self, mailbox: str, since: datetime) -> int:
+        """Messages from ``since`` on that were left as history and whose case we never answered:
+        considered for a draft again (``messages_to_draft``)."""
+        with self.transaction():
+            return self._exec(
+                "UPDATE messages SET routed_at = NULL WHERE mailbox = ? AND direction = 'in' AND date >= ? "
+                "AND routed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_pk = messages.id) "
+                "AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = messages.conversation_id "
+                "AND o.direction = 'out' AND o.date >= messages.date)", [mailbox, iso(since)]).rowcount
 
     def mark_routed(self, message_pks: list[int], now: datetime) -> None:
         for start in range(0, len(message_pks), 500):
