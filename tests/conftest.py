@@ -372,6 +372,18 @@ def label(store: Store, verdicts: dict, now: datetime | None = None) -> None:
             store.save_classification(row["id"], result.to_json(), {}, now or datetime.now(timezone.utc))
 
 
+def intake(mailbox: Mailbox, worker, store: Store, config: Config, mails: list, now: datetime) -> None:
+    """Mail arrives, is stored and labelled, and drafted, as one worker pass would."""
+    from worker.desk.review import draft_pending
+
+    for raw, _ in mails:
+        mailbox.append(raw)
+    with worker.inbox:
+        worker.poll(now)
+    label(store, {raw.split(b"Message-ID: <", 1)[1].split(b"@", 1)[0].decode(): verdict for raw, verdict in mails}, now)
+    draft_pending(store, config, now)
+
+
 # -- the review pages in a real browser: Debian's Chromium, driven by Playwright ----------------
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -9,10 +9,10 @@ import pytest
 
 from worker.desk.jobs import JobRunner, schedule
 from worker.loop import Worker
-from worker.desk.review import ReviewError, approve, case_history, draft_pending
+from worker.desk.review import ReviewError, approve, case_history
 from worker.desk.users import add_user, set_email
 
-from .conftest import label, mail, smtp_toml
+from .conftest import intake, mail, smtp_toml
 
 MONDAY_0642 = datetime(2026, 11, 23, 6, 42, tzinfo=timezone.utc)
 PRIYA = "Priya Shah <priya@example.net>"
@@ -21,16 +21,6 @@ PRIYA = "Priya Shah <priya@example.net>"
 def desk(mailbox, make_config, store, smtp_sink, tmp_path, extra=""):
     config = make_config(smtp_toml(smtp_sink, tmp_path / "no-model", extra))
     return config, Worker(config, store)
-
-
-def intake(mailbox, worker, store, config, mails, now):
-    """Mail arrives, is stored and labelled, and drafted, as one worker pass would."""
-    for raw, _ in mails:
-        mailbox.append(raw)
-    with worker.inbox:
-        worker.poll(now)
-    label(store, {raw.split(b"Message-ID: <", 1)[1].split(b"@", 1)[0].decode(): verdict for raw, verdict in mails}, now)
-    draft_pending(store, config, now)
 
 
 def text_of(raw) -> str:

@@ -13,19 +13,14 @@ from worker.desk.review import draft_pending
 from worker.desk.users import add_user
 from worker.loop import Worker
 
-from .conftest import label, mail
+from .conftest import intake, mail
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 LEADERSHIP = '\n[followup]\nleadership = ["boss@example.com"]\n'
 
 
 def _pass(mailbox, worker, store, config, mails, now):
-    for raw, _ in mails:
-        mailbox.append(raw)
-    with worker.inbox:
-        worker.poll(now)
-    label(store, {raw.split(b"Message-ID: <", 1)[1].split(b"@", 1)[0].decode(): verdict for raw, verdict in mails}, now)
-    draft_pending(store, config, now)
+    intake(mailbox, worker, store, config, mails, now)
     schedule(store, config, now)
 
 

@@ -190,3 +190,13 @@ def test_decode_bytes_never_raises():
 def test_deeply_nested_html_does_not_hit_the_recursion_limit():
     html = "<div>" * 5000 + "deep words" + "</div>" * 5000
     assert html_to_text(html) == "deep words"
+
+
+def test_a_bare_name_closing_the_mail_is_the_signature_so_it_is_never_a_reason():
+    raw = (b"From: Jean Dupont <jean@example.fr>\nTo: support@example.com\nSubject: Parcel\n"
+           b"Message-ID: <jd-1@example.fr>\nContent-Type: text/plain; charset=utf-8\n\n"
+           b"My parcel never came and nobody answers the phone.\n\nJean\n")
+    msg = parse_message(raw)
+    assert msg.new_text == "My parcel never came and nobody answers the phone." and msg.signature == "Jean"
+    mid = parse_message(raw.replace(b"\n\nJean\n", b" Jean at the depot was no help.\n"))
+    assert "Jean at the depot" in mid.new_text  # a name inside the mail stays

@@ -65,6 +65,15 @@ def draft_of(desk, needle):
     return next(d for d in desk["store"].drafts() if needle in d["subject"])
 
 
+def arrives(desk, raw: bytes, verdict) -> None:
+    """One customer mail arrives, with the classifier's verdict, and is drafted."""
+    with desk["worker"].inbox:
+        desk["mailbox"].append(raw)
+        desk["worker"].poll(NOW)
+    label(desk["store"], {raw.split(b"Message-ID: <", 1)[1].split(b"@", 1)[0].decode(): verdict})
+    draft_pending(desk["store"], desk["config"], NOW)
+
+
 def open_draft(page, desk, needle):
     page.goto(f"{desk['url']}/drafts/{draft_of(desk, needle)['id']}")
 
@@ -151,14 +160,10 @@ def test_a_customer_reply_that_is_not_a_complaint_comes_back_to_the_queue(page, 
 
 
 def test_a_question_is_answered_by_the_reviewer_before_the_reply_can_go(page, desk):
-    store, worker = desk["store"], desk["worker"]
-    with worker.inbox:
-        desk["mailbox"].append(mail("kir-1", "Kirsty Bell <kirsty@example.net>", "TV app crashing",
-                                    "Since Monday's update your app on our TV crashes ten seconds into anything we "
-                                    "play. Is there a fix coming?\n\nKirsty", 0))
-        worker.poll(NOW)
-    label(store, {"kir-1": (True, "medium", "outage")})
-    draft_pending(store, desk["config"], NOW)
+    store = desk["store"]
+    arrives(desk, mail("kir-1", "Kirsty Bell <kirsty@example.net>", "TV app crashing", "Since Monday's update your app "
+                       "on our TV crashes ten seconds into anything we play. Is there a fix coming?\n\nKirsty", 0),
+            (True, "medium", "outage"))
     login(page, desk)
     open_draft(page, desk, "TV app crashing")
     assert "{answer: Is there a fix coming?}" in page.input_value("#body")
@@ -194,14 +199,10 @@ def test_a_replaced_draft_links_to_the_one_that_replaced_it(page, desk):
 
 
 def test_what_the_customer_asked_is_confirmed_before_approval_and_the_reply_follows(page, desk):
-    store, worker = desk["store"], desk["worker"]
-    with worker.inbox:
-        desk["mailbox"].append(mail("dan-1", "Daniel Ortiz <dan@example.net>", "Charged after cancelling",
-                                    "I cancelled on 3 November but you charged me again. I want a full refund of "
-                                    "the $192 you took, and please call me on 07700 900123.\n\nDaniel", 0))
-        worker.poll(NOW)
-    label(store, {"dan-1": (True, "high", "billing")})
-    draft_pending(store, desk["config"], NOW)
+    store = desk["store"]
+    arrives(desk, mail("dan-1", "Daniel Ortiz <dan@example.net>", "Charged after cancelling", "I cancelled on 3 November "
+                       "but you charged me again. I want a full refund of the $192 you took, and please call me on "
+                       "07700 900123.\n\nDaniel", 0), (True, "high", "billing"))
     draft = draft_of(desk, "Charged after cancelling")
     login(page, desk)
     page.goto(f"{desk['url']}/drafts/{draft['id']}")

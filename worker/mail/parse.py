@@ -325,11 +325,11 @@ def parse_message(raw: bytes) -> ParsedMessage:
     if plain is not None and plain.strip():
         plain = _cut(plain)
         text = tidy(plain)
-        new_text, signature = new_text_of(plain)
+        new_text, signature = new_text_of(plain, from_name or "")
     elif html is not None:
         text, html_new, signature = html_texts(html)
         text, html_new = _cut(text), _cut(html_new)
-        new_text, text_signature = new_text_of(html_new)
+        new_text, text_signature = new_text_of(html_new, from_name or "")
         signature = signature or text_signature
         new_text = cut_quotes(new_text)
     else:

@@ -208,8 +208,10 @@ _SIGN_OFF = re.compile(
 )
 
 
-def cut_signature(text: str) -> tuple[str, str]:
-    """(text, signature). A sign-off counts only near the end, so "Thanks," mid-mail stays."""
+def cut_signature(text: str, name: str = "") -> tuple[str, str]:
+    """(text, signature). A sign-off counts only near the end, so "Thanks," mid-mail stays;
+    without one, a last line that is just the sender's ``name`` ("Jean") is the signature, so that
+    a name never reads as a reason for a verdict."""
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.rstrip() in ("--", "-- ", "—") or _DEVICE.match(line):
@@ -221,9 +223,16 @@ def cut_signature(text: str) -> tuple[str, str]:
             if len(tail) <= 5 and all(len(t) <= 60 for t in tail):
                 return tidy("\n".join(lines[:i])), tidy("\n".join(lines[i:]))
             break
+    words = {w.lower() for w in re.split(r"[\s,]+", name) if len(w) > 1}
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if words and len(filled) > 1:
+        last = lines[filled[-1]].strip()
+        if 0 < len(last.split()) <= 3 and all(w.strip(".,!-").lower() in words for w in last.split()):
+            return tidy("\n".join(lines[:filled[-1]])), tidy(last)
     return tidy(text), ""
 
 
-def new_text_of(text: str) -> tuple[str, str]:
-    """(new words of the customer, their signature) from a plain-text body."""
-    return cut_signature(cut_quotes(text))
+def new_text_of(text: str, name: str = "") -> tuple[str, str]:
+    """(new words of the customer, their signature) from a plain-text body; ``name`` is the
+    sender's display name."""
+    return cut_signature(cut_quotes(text), name)
