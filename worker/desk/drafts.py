@@ -158,7 +158,7 @@ def remedy_for(config: Config, category: str, severity: str, stakes: Stakes, phr
 _SOON = re.compile(r"\b(?:today|tonight|tomorrow|end of (?:the )?day|aujourd'hui|ce soir|demain)\b", re.I)
 
 
-def urgent(severity: str | None, stakes_kinds, deadline: str | None) -> bool:
+def urgent(severity: str | None, stakes_kinds: tuple[str, ...] | list[str], deadline: str | None) -> bool:
     """A critical case that cannot wait for business hours: a person at risk, or a deadline of
     today or tomorrow. The promise is then a call from whoever is on call, in clock hours."""
     return severity == "critical" and ("safeguarding" in stakes_kinds or bool(deadline and _SOON.search(deadline)))

@@ -206,7 +206,8 @@ class JobRunner:
                                    conversation_id=job["conversation_id"], now=now)
 
     def _follow_up(self, job: dict, now: datetime) -> None:
-        """The follow-up recalls the promise the reply made, and says so if we did not keep it."""
+        """The follow-up recalls the promise the reply made: it owns a late answer, and asks when
+        no later answer is recorded (the team may have answered by phone)."""
         promise = None
         commitment = self.store.commitment_for_draft(job["draft_id"]) if job["draft_id"] else None
         if commitment:
