@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from schedule import Scheduler
 
 from .config import Config
-from .desk import history
+from .desk import elsewhere, history
 from .desk.detect import ActiveModel, classify_pending
 from .desk.ingest import IngestCounts, save_all, to_parse
 from .desk.jobs import JobCounts, JobRunner, record_survey_replies, schedule
@@ -210,9 +210,37 @@ class Worker:
         pending, size = self.store.pending_ids(), self.config.imap.batch_size
         self._ingest("messages left by a stop", [pending[i : i + size] for i in range(0, len(pending), size)], {},
                      now, summary, None)
+        self.poll_sent(now)  # first: the worker then waits on the last folder it read
         for folder in self.config.imap.folders:
             self.poll_folder(folder, now, summary)
         return summary
+
+    def poll_sent(self, now: datetime) -> None:
+        """Replies the team sent from another mail client (desk/elsewhere.py): the Sent folder's
+        new headers, each batch recorded in the transaction that moves its cursor."""
+        folder = self.config.imap.sent_folder
+        if not folder or folder in self.config.imap.folders:
+            return
+        try:
+            uidvalidity = self.inbox.select(folder, "imap.sent_folder")
+        except MailboxError:
+            return  # no Sent folder yet: nothing was sent
+        box = self.store.mailbox(folder, self.box)
+        if box is None or box["uidvalidity"] != uidvalidity:
+            self.store.reset_mailbox(folder, uidvalidity, self.box)
+            after = 0
+        else:
+            after = box["last_uid"]
+        uids = self.inbox.new_uids(after)
+        for start in range(0, len(uids), self.config.imap.batch_size):
+            batch = uids[start : start + self.config.imap.batch_size]
+            fetched = self.inbox.fetch(batch, headers_only=True)
+            with self.store.transaction():
+                found = elsewhere.record_replies(self.store, [f.raw for f in fetched], now)
+                self.store.advance_cursor(folder, max(batch), self.box)
+            if found.recorded:
+                log.info("%s: %d reply(ies) sent from another mail client joined their cases, %d draft(s) superseded",
+                         folder, found.recorded, found.superseded)
 
     def detect(self, now: datetime) -> int:
         classifier = self.classifier

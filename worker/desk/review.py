@@ -304,7 +304,8 @@ def approve(store: Store, config: Config, draft_id: int, by: str, now: datetime,
     case = store.conversation(draft["conversation_id"]) or {}
     config = config.for_mailbox(case.get("mailbox"))  # the reply goes out from the case's mailbox
     if draft["state"] not in ("pending", "failed"):
-        raise ReviewError(f"draft {draft_id} is {draft['state']}; only a pending or failed draft can be approved")
+        why = f" ({draft['reject_reason']})" if draft["state"] == "superseded" and draft.get("reject_reason") else ""
+        raise ReviewError(f"draft {draft_id} is {draft['state']}{why}; only a pending or failed draft can be approved")
     if draft["hold_role"] and draft["hold_role"] not in roles_of(store, by):
         raise ReviewError(f"this draft is held for the {draft['hold_role']!r} role ({_held_why(draft)}); "
                           f"ask someone with that role to approve it")

@@ -25,6 +25,11 @@ class MailboxQueries(StoreBase):
                 [box, folder, uidvalidity],
             )
 
+    def advance_cursor(self, folder: str, last_uid: int, box: str = DEFAULT_MAILBOX) -> None:
+        """For a folder read without storing its messages (the Sent folder's headers)."""
+        self._exec("UPDATE mailboxes SET last_uid = max(last_uid, ?) WHERE mailbox = ? AND folder = ?",
+                   [last_uid, box, folder])
+
     def record_check(self, folder: str, now: datetime, error: str | None = None, box: str = DEFAULT_MAILBOX) -> None:
         with self.transaction():
             self.db.execute("INSERT OR IGNORE INTO mailboxes (mailbox, folder) VALUES (?, ?)", [box, folder])

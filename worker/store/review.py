@@ -337,6 +337,9 @@ class ReviewQueries(StoreBase):
             "AND m.from_addr = ? AND m.id < ? AND m.conversation_id != ? GROUP BY m.conversation_id "
             "ORDER BY id DESC LIMIT ?", [sender, before_id, conversation_id, limit]))
 
+    def has_message_id(self, message_id: str) -> bool:
+        return self._exec("SELECT 1 FROM messages WHERE message_id = ? LIMIT 1", [message_id]).fetchone() is not None
+
     def record_outbound(self, *, message_id: str, from_addr: str, from_name: str, to_addr: str, subject: str,
                         text: str, conversation_id: int, now: datetime) -> int:
         """Call inside the approving transaction: our reply as a message of the conversation."""
