@@ -176,3 +176,22 @@ def test_praise_gets_a_short_thank_you_the_colleague_hears_of_and_no_alert_follo
     assert store.draft(draft["id"])["state"] == "sent"
     schedule(store, config, MONDAY_0642)
     assert not store.jobs(kind="leadership_alert") and not store.jobs(kind="follow_up") and not store.jobs(kind="survey")
+
+
+def test_a_reply_is_signed_with_the_reviewers_signature_name_when_their_login_is_not_it(
+        mailbox, make_config, store, smtp_sink, tmp_path):
+    from click.testing import CliRunner
+
+    from worker.cli import main
+
+    config, worker = desk(mailbox, make_config, store, smtp_sink, tmp_path)
+    add_user(store, "demo", "correct horse battery", False, MONDAY_0642)
+    signed = CliRunner().invoke(main, ["--config", config.path, "user", "sign-as", "demo", "Alex  Morgan"])
+    assert signed.exit_code == 0 and "'Alex Morgan'" in signed.output
+    intake(mailbox, worker, store, config, [(mail("sig-1", PRIYA, "Order 88213 late", "Order 88213 still hasn't "
+                                                  "arrived.", 0, now=MONDAY_0642), (True, "low", "delivery"))],
+           MONDAY_0642)
+    (draft,) = store.drafts()
+    outbox_id = approve(store, config, draft["id"], "demo", MONDAY_0642)
+    body = text_of(store.outbox_raw(outbox_id))
+    assert "Warm regards,\nAlex Morgan\n" in body.replace("\r\n", "\n") and "\ndemo\n" not in body

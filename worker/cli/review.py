@@ -12,8 +12,8 @@ from ..desk.actions import DECISIONS, LABELS, asks_of, unconfirmed
 from ..desk.language import name as language_name
 from ..desk.outbox import Sender, SendSummary
 from ..desk.review import approve, carried_edits, edits_diff, get_draft, reject
-from ..desk.users import (add_user, change_password, check_new_user, check_password, find_user, remove_user, set_admin,
-                          set_email, set_role)
+from ..desk.users import (add_user, change_password, check_new_user, check_password, find_user, remove_user,
+                          set_admin, set_email, set_role, set_signature)
 from ..errors import AmendsError
 from ..mail.inbox import Inbox
 from ..mail.oauth import tokens_for
@@ -237,6 +237,18 @@ def user_role(ctx: Context, name: str, role: str, remove: bool) -> None:
     for "legal" by [drafts] hold_for, can only be approved by someone with it."""
     roles = set_role(ctx.store, name, role, not remove, utcnow())
     console.print(f"{name}'s roles: {', '.join(sorted(roles)) or 'none'}.", markup=False)
+
+
+@user.command("sign-as")
+@click.argument("name")
+@click.argument("signature")
+@pass_ctx
+@friendly
+def user_sign_as(ctx: Context, name: str, signature: str) -> None:
+    """Sign NAME's replies as SIGNATURE ("Sam Taylor"), when their login name is not how they
+    sign to customers."""
+    set_signature(ctx.store, name, signature, utcnow())
+    console.print(f"Replies approved by {name} are signed {' '.join(signature.split())!r}.", markup=False)
 
 
 @user.command("email")

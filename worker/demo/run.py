@@ -21,7 +21,7 @@ from typing import IO
 import imapclient
 
 from ..config import DEMO_PATH, Config, to_toml
-from ..desk.users import add_user, set_role
+from ..desk.users import add_user, set_role, set_signature
 from ..errors import AmendsError
 from ..store import Store
 from . import mail as demo_mail
@@ -156,6 +156,8 @@ def demo_user(store: Store, now: datetime, roles: Iterable[str]) -> tuple[str, s
         store.set_password("demo", generate_password_hash(password, method="scrypt"))
     else:
         add_user(store, "demo", password, True, now)
+    if not store.user("demo").get("signs_as"):
+        set_signature(store, "demo", "Alex", now)  # replies are signed by a person, not by a login name
     for role in sorted(set(roles)):
         set_role(store, "demo", role, True, now)
     return "demo", password

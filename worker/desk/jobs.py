@@ -27,6 +27,7 @@ from .hours import BusinessHours
 from .retention import apply_retention
 from .review import box_config, reopen
 from .surveys import LABELS, SCORES, make_token, parse_score, survey_words
+from .users import signs_as
 
 log = logging.getLogger(__name__)
 CUSTOMER_JOBS = ("follow_up", "survey")  # held to business hours
@@ -189,7 +190,7 @@ class JobRunner:
                                                   "subject": reply_subject(customer["subject"] or "")[4:],
                                                   "reference": ctx.references[0] if ctx.references else "",
                                                   "category": draft["category"] or "other", **variables}))
-        signer = draft["decided_by"] or config.drafts.team_name
+        signer = signs_as(self.store, draft["decided_by"]) if draft["decided_by"] else config.drafts.team_name
         rendered = render_reply(env, config, body, signer, draft["subject"])
         message_id = new_message_id(config.smtp.message_id_domain)
         reply = build_reply(

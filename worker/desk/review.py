@@ -26,6 +26,7 @@ from .drafts import (DEADLINE, Composed, Templates, TemplateError, compose, fill
 from .hours import BusinessHours
 from .language import detect
 from .stakes import assess
+from .users import signs_as
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ def _build(store: Store, config: Config, templates: Templates, draft: dict, text
            message_id: str):
     """``config`` is the case's mailbox's (``box_config``)."""
     message = store.message(draft["message_pk"])
-    rendered = render_reply(templates.env(draft["language"]), config, text, signer, draft["subject"])
+    rendered = render_reply(templates.env(draft["language"]), config, text, signs_as(store, signer), draft["subject"])
     try:
         reply = build_reply(
             to_name=draft["to_name"] or "", to_addr=draft["to_addr"], from_name=config.smtp.from_name,

@@ -99,6 +99,22 @@ def set_role(store: Store, name: str, role: str, give: bool, now: datetime) -> s
     return roles
 
 
+def set_signature(store: Store, name: str, signs_as: str, now: datetime) -> None:
+    """The name NAME's replies are signed with ("Sam Taylor"), when their login is not it."""
+    signs_as = " ".join(signs_as.split())
+    if not 1 <= len(signs_as) <= 80:
+        raise UserError("the name to sign with needs 1 to 80 characters")
+    user = find_user(store, name)
+    store.set_user(user["id"], signs_as=signs_as)
+    store.audit("amends", "set signature", "user", user["id"], {"signs_as": signs_as}, now)
+
+
+def signs_as(store: Store, name: str) -> str:
+    """How a reply approved by NAME is signed: their signature name, else their login name."""
+    user = store.user(name)
+    return (user.get("signs_as") if user else None) or name
+
+
 def set_email(store: Store, name: str, address: str, now: datetime) -> None:
     if address.count("@") != 1 or any(c.isspace() for c in address):
         raise UserError(f"not an email address: {address!r}")

@@ -422,4 +422,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE classifications ADD COLUMN praise INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    (
+        17,
+        "the name a reviewer signs replies with, when their login is not it",
+        """
+        ALTER TABLE users ADD COLUMN signs_as TEXT;
+        """,
+    ),
 ]
