@@ -269,6 +269,20 @@ def test_high_and_critical_complaints_alert_leadership_at_once(mailbox, make_con
     assert len(smtp_sink.messages) == 2  # once
 
 
+def test_a_digest_sent_late_says_so_in_its_title(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
+    """A worker that was down runs the digest when it comes back: titled for its day, and late."""
+    monkeypatch.setenv("AMENDS_SECRET_KEY", SECRET)
+    mailbox.append(b"From: Sarah Whitfield <sarah.whitfield@gmail.com>\nTo: support@example.com\n"
+                   b"Subject: Invoice wrong\nMessage-ID: <late-invoice@gmail.com>\nDate: Mon, 23 Nov 2026 09:30:00 +0000\n\n"
+                   b"Your invoice charges me twice for the order that never came. Please fix it.\n")
+    leadership = '\n[followup]\nleadership = ["director@example.com"]\nalert_severities = ["critical"]\n'
+    worker = Worker(make_config(smtp_toml(smtp_sink, model_dir) + leadership + 'digest_at = "08:30"\n'), store)
+    tick(worker, T0)
+    tick(worker, datetime(2026, 11, 27, 14, 0, tzinfo=timezone.utc))
+    (digest,) = [s for s in (m.message["Subject"].strip() for m in smtp_sink.messages) if s.startswith("Complaints digest")]
+    assert digest.startswith("Complaints digest for Tue 24 Nov: 1 (") and digest.endswith("(sent late, Fri 27 Nov)")
+
+
 def test_daily_digest_tells_leadership_about_the_other_complaints_once(mailbox, make_config, store, smtp_sink, model_dir, monkeypatch):
     monkeypatch.setenv("AMENDS_SECRET_KEY", SECRET)
     mailbox.append(b"From: Helen Brooks <helen@law.example>\nTo: support@example.com\nSubject: Data breach\n"

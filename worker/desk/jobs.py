@@ -308,10 +308,11 @@ class JobRunner:
         for row in rows:
             row["link"] = self._draft_link(row["draft_id"])
         mix = Counter(row["severity"] for row in rows)
-        day = end.astimezone(zone)
+        day, sent = end.astimezone(zone), now.astimezone(zone)
+        late = f" (sent late, {sent:%a} {sent.day} {sent:%b})" if now - end > timedelta(hours=12) else ""
         self._internal(job, "digest.txt.j2",
                        f"Complaints digest for {day:%a} {day.day} {day:%b}: {len(rows)} "
-                       f"({', '.join(f'{n} {s}' for s, n in mix.most_common())})",
+                       f"({', '.join(f'{n} {s}' for s, n in mix.most_common())}){late}",
                        {"rows": rows, "total": len(rows), "start": f"{start.astimezone(zone):%a %d %b %H:%M}",
                         "end": f"{day:%a %d %b %H:%M}",
                         "alerted": " and ".join(alerted),
