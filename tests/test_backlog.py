@@ -43,7 +43,7 @@ def test_a_first_import_is_stored_whole_then_parsed_in_parse_processes(mailbox, 
     with worker.inbox:
         summary = worker.poll(NOW)
     assert summary.new == len(raws) and summary.ingest.parsed + summary.ingest.quarantined == len(raws)
-    assert order[-2:] == ["INBOX", "INBOX: parsing"]  # all stored first, then parsed
+    assert order[-2:] == ["Reading INBOX", "Parsing INBOX"]  # all stored first, then parsed
     same_as_parsing_here(store, len(raws))
     assert summary.ingest.automated >= 2 * len(raws) // len(FIXTURES)  # the out-of-office and the bounce
     assert not [r for r in caplog.records if "parse process died" in r.getMessage()]

@@ -41,6 +41,18 @@ def test_every_message_from_a_person_is_classified_once(mailbox, make_config, st
     assert current["reasons"] and current["severity_probabilities"]
 
 
+def test_classifying_a_first_import_shows_how_far_it_has_got(mailbox, make_config, store, model_dir):
+    for name in ("gmail_complaint_delivery.eml", "praise.eml", "question.eml", "ooo_exchange.eml"):
+        mailbox.append(eml(name))
+    stages: dict[str, list[tuple[int, int]]] = {}
+    worker = Worker(make_config(classifier_toml(model_dir)), store,
+                    progress=lambda stage, done, total: stages.setdefault(stage, []).append((done, total)))
+    with worker.inbox:
+        worker.tick(NOW)
+    assert stages["Classifying"][-1] == (3, 3)  # the out-of-office is never classified
+    assert stages["Reading INBOX"][-1] == (4, 4) and "Parsing INBOX" in stages
+
+
 NEW_CASE = (b"From: Sarah Whitfield <sarah.whitfield@gmail.com>\nTo: support@example.com\nSubject: Charged twice for "
             b"order #50122\nMessage-ID: <new-case@mail.gmail.com>\nDate: Fri, 13 Nov 2026 10:00:00 +0000\n\n"
             b"You have charged my card twice for order #50122 and I want the duplicate refunded.\n\nSarah\n")

@@ -135,7 +135,7 @@ class Worker:
             after = box["last_uid"]
         uids = self.inbox.new_uids(after)
         if self.progress:
-            self.progress(folder, 0, len(uids))
+            self.progress(f"Reading {folder}", 0, len(uids))
         backlog = self._backlog_pool(len(uids))
         try:
             batches, raws = self._intake(folder, uidvalidity, uids, now, summary)  # the pool starts meanwhile
@@ -178,7 +178,7 @@ class Worker:
                 batches.append([pk for pk, _ in new])
             done += len(batch)
             if self.progress:
-                self.progress(folder, done, len(uids))
+                self.progress(f"Reading {folder}", done, len(uids))
         summary.folders[folder] = done
         return batches, raws
 
@@ -201,7 +201,7 @@ class Worker:
             summary.ingest.add(save_all(self.store, self.config, work, results, now))
             done += len(work)
             if self.progress:
-                self.progress(f"{folder}: parsing", done, total)
+                self.progress(f"Parsing {folder}", done, total)
 
     def poll(self, now: datetime) -> PollSummary:
         summary = PollSummary()
@@ -244,7 +244,7 @@ class Worker:
 
     def detect(self, now: datetime) -> int:
         classifier = self.classifier
-        return classify_pending(self.store, classifier, self.config, now) if classifier else 0
+        return classify_pending(self.store, classifier, self.config, now, self.progress) if classifier else 0
 
     def tick(self, now: datetime) -> PollSummary:
         """One pass of every stage: listen, detect, draft, send what people approved."""

@@ -59,10 +59,10 @@ for _command in [*cli_detect.COMMANDS, *cli_review.COMMANDS, *cli_customers.COMM
 def _progress_callback(progress: Progress) -> Callable[[str, int, int], None]:
     tasks: dict[str, Any] = {}
 
-    def update(folder: str, done: int, total: int) -> None:
-        if folder not in tasks:
-            tasks[folder] = progress.add_task(f"Reading {folder}", total=total or None)
-        progress.update(tasks[folder], completed=done, total=total or None)
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total or None)
+        progress.update(tasks[stage], completed=done, total=total or None)
 
     return update
 

@@ -8,6 +8,7 @@ outcome with the model version and thresholds used, so every decision can be exp
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -109,9 +110,13 @@ def classify_rows(store: Store, classifier: "Classifier", config: Config, rows: 
     return len(rows)
 
 
-def classify_pending(store: Store, classifier: "Classifier", config: Config, now: datetime) -> int:
-    """Classify every message that needs it, oldest first, in chunks."""
-    done = 0
+def classify_pending(store: Store, classifier: "Classifier", config: Config, now: datetime,
+                     progress: Callable[[str, int, int], None] | None = None) -> int:
+    """Classify every message that needs it, oldest first, in chunks; ``progress`` hears how
+    far it has got (a first import classifies years of mail)."""
+    done, total = 0, store.count_unclassified() if progress else 0
     while rows := store.unclassified(limit=500):
         done += classify_rows(store, classifier, config, rows, now)
+        if progress:
+            progress("Classifying", done, max(total, done))
     return done

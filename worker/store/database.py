@@ -353,6 +353,11 @@ class Store(ReviewQueries, OutboxQueries, JobQueries, MailboxQueries, ReportQuer
             self._FROM_PEOPLE.replace("FROM messages m", "FROM messages m INDEXED BY messages_unclassified")
             + "AND m.classified_at IS NULL ORDER BY m.id LIMIT ?", [limit]))
 
+    def count_unclassified(self) -> int:
+        return self._exec(
+            "SELECT count(*) FROM messages m INDEXED BY messages_unclassified WHERE m.state = 'parsed' "
+            "AND m.automated IS NULL AND m.direction = 'in' AND m.classified_at IS NULL").fetchone()[0]
+
     def from_people(self, ids: Sequence[int] | None = None) -> list[dict]:
         """Inbound mail from people: all of it, or just these ids (for reclassifying)."""
         if ids is None:
