@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -81,14 +82,27 @@ def _linear(C: float) -> LogisticRegression:
 COMPLAINT_C, SEVERITY_C, CATEGORY_C = 0.1, 0.1, 1.0
 
 
-def fit_parts(texts: list[str], vectors: np.ndarray, complaint: np.ndarray, severity: list, category: list) -> dict:
+class Stopped(Exception):
+    """Training was asked to stop (Ctrl-C) between two fits."""
+
+
+def fit_parts(texts: list[str], vectors: np.ndarray, complaint: np.ndarray, severity: list, category: list,
+              stop: threading.Event | None = None) -> dict:
+    """``stop``, when set, ends the work before its next fit: Ctrl-C waits for one head, not a fold."""
+    def fit(head, X, y):
+        if stop is not None and stop.is_set():
+            raise Stopped
+        return head.fit(X, y)
+
     union = vectorizer()
     X = combine(union.fit_transform(texts), vectors)
-    parts = {"union": union, "complaint": _linear(COMPLAINT_C).fit(X, complaint)}
+    parts = {"union": union, "complaint": fit(_linear(COMPLAINT_C), X, complaint)}
     levels = np.array([SEVERITIES.index(s) if s in SEVERITIES else -1 for s in severity])
     rated = complaint.astype(bool) & (levels >= 0)
-    parts["severity"] = [_linear(SEVERITY_C).fit(X[rated], (levels[rated] > k).astype(int)) for k in range(3)]
+    parts["severity"] = [fit(_linear(SEVERITY_C), X[rated], (levels[rated] > k).astype(int)) for k in range(3)]
     named = complaint.astype(bool) & np.array([c in CATEGORIES for c in category])
+    if stop is not None and stop.is_set():
+        raise Stopped
     # One-vs-rest binary heads: a multinomial fit is ten times slower here for the same figures.
     parts["category"] = OneVsRestClassifier(_linear(CATEGORY_C)).fit(
         X[named], np.array(category, dtype=object)[named].astype(str))
@@ -144,12 +158,16 @@ def cross_validate(records: list[dict], data: Labelled, vectors: np.ndarray, fol
     oof_category = np.zeros((n, len(CATEGORIES)))
     splits = list(GroupKFold(n_splits=folds).split(texts, complaint, groups))
     finished = 0
+    stop = threading.Event()
 
     def fold(split: tuple[np.ndarray, np.ndarray]) -> None:
         nonlocal finished
         train, test = split
-        parts = fit_parts([texts[i] for i in train], vectors[train], complaint[train],
-                          [severity[i] for i in train], [category[i] for i in train])
+        try:
+            parts = fit_parts([texts[i] for i in train], vectors[train], complaint[train],
+                              [severity[i] for i in train], [category[i] for i in train], stop)
+        except Stopped:
+            return
         model = Classifier(parts, {"version": "cv"})
         c, a, k, _ = model.scores([texts[i] for i in test], vectors[test])
         oof_complaint[test], oof_at_least[test] = c, a
@@ -164,8 +182,14 @@ def cross_validate(records: list[dict], data: Labelled, vectors: np.ndarray, fol
     if progress:
         progress("cross-validating", 0, folds)
     # liblinear releases the GIL: folds in threads use every core without copying the data.
-    with ThreadPoolExecutor(max_workers=min(folds, os.cpu_count() or 1)) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(folds, os.cpu_count() or 1))
+    try:
         list(pool.map(fold, splits))
+    except BaseException:  # Ctrl-C: folds not started never start, running ones stop at their next fit
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return {
         "ids": [r.get("id") for r in records],
         "sources": [source_of(r) for r in records],

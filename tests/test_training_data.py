@@ -69,3 +69,30 @@ def test_the_development_tweets_are_never_training_data():
     tweets = {words(r["text"]) for r in read_jsonl([dev])}
     leaked = [r["id"] for r in read_jsonl(TRAINING_DATA) if words(r.get("text") or r.get("body") or "") in tweets]
     assert leaked == []
+
+
+def test_ctrl_c_during_cross_validation_stops_at_the_next_fit_not_after_every_fold():
+    """Folds not started never start, and a running one stops before its next head."""
+    import os
+
+    import numpy as np
+
+    from classifiers.encoder import DIMENSIONS
+    from classifiers.train import _labels, cross_validate
+
+    words = ["late parcel", "charged twice", "broken screen", "rude driver", "app down", "locked out"]
+    records = [{"id": f"r{i}", "text": f"my {words[i % 6]} again number {i}", "complaint": i % 3 != 0,
+                "severity": ["low", "medium", "high", "critical"][i % 4] if i % 3 else None,
+                "category": ["delivery", "billing", "defect", "staff", "outage", "account"][i % 6] if i % 3 else None}
+               for i in range(120)]
+    vectors = np.random.default_rng(1).normal(size=(len(records), DIMENSIONS)).astype(np.float32)
+    finished = []
+
+    def progress(stage, done, total):
+        if done:
+            finished.append(done)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cross_validate(records, _labels(records), vectors, folds=5, progress=progress)
+    assert 1 <= len(finished) <= max(1, min(4, os.cpu_count() or 1))  # before: all five folds ran to the end
