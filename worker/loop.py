@@ -96,6 +96,7 @@ class Worker:
         self.desk_lock = desk_lock or threading.Lock()
         self.inbox = inbox or Inbox(config, self.tokens)
         self.progress = progress
+        self._history_known = False
         self._fixed_classifier = classifier
         self._active_model = ActiveModel(config)
         self._model_warned = False
@@ -205,7 +206,9 @@ class Worker:
 
     def poll(self, now: datetime) -> PollSummary:
         summary = PollSummary()
-        history.connect(self.store, self.box, self.config.imap, now)  # the first time: what counts as history
+        if not self._history_known:  # what counts as history depends only on the config and the first connection
+            history.connect(self.store, self.box, self.config.imap, now)
+            self._history_known = True
         # Messages left half-way by a crash come first.
         pending, size = self.store.pending_ids(), self.config.imap.batch_size
         self._ingest("messages left by a stop", [pending[i : i + size] for i in range(0, len(pending), size)], {},

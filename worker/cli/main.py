@@ -18,7 +18,8 @@ from rich.table import Table
 
 from classifiers.labels import model_dir_version
 
-from ..config import DEMO_PATH, ENV_VAR, ImapConfig
+from ..config import DEMO_PATH, ENV_VAR
+from ..config.sections import parse_draft_since
 from ..desk.history import cut_off_of, reopen
 from ..desk.users import find_user
 from ..errors import AmendsError
@@ -280,7 +281,7 @@ def cases_reopen(ctx: Context, since: str, mailbox_name: str | None, by: str) ->
     complaints from DATE on whose case has no reply from us; no leadership alert is sent for
     them."""
     try:
-        moment = ImapConfig(draft_since=since).draft_since_value()
+        moment = parse_draft_since(since)
     except ValueError:
         moment = None
     if not isinstance(moment, datetime):

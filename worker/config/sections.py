@@ -24,6 +24,32 @@ def _range(path: str, key: str, value: float, low: float, high: float) -> None:
         raise ConfigError(path, key, f"must be between {low} and {high}, not {value}")
 
 
+def parse_draft_since(value: str) -> "timedelta | datetime | str | None":
+    """``[imap] draft_since`` as a value: None (when first connected), "all", a span before the
+    first connection, or an instant (a date alone is midnight UTC); ValueError if it is none of these."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.lower() == "all":
+        return "all"
+    days = re.fullmatch(r"(\d{1,5}) ?days?", value, re.I)
+    if days:
+        return timedelta(days=int(days.group(1)))
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", value):
+        moment = datetime.fromisoformat(value.replace(" ", "T"))
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    raise ValueError(value)
+
+
+def _per_level(path: str, key: str, values: dict, low: float | None = None, high: float | None = None) -> None:
+    """A table with a value for every severity level (and each in [low, high], when given)."""
+    for level in SEVERITY_LEVELS:
+        if level not in values:
+            raise ConfigError(path, f"{key}.{level}", "is missing")
+        if low is not None:
+            _range(path, f"{key}.{level}", values[level], low, high)
+
+
 @dataclass(frozen=True)
 class ImapConfig:
     host: str = "127.0.0.1"
@@ -47,25 +73,9 @@ class ImapConfig:
     auth: str = "password"  # password | oauth2 (SASL XOAUTH2, for IMAP and SMTP alike)
     draft_since: str = ""  # "" (when first connected), "all", a date, or "N days" before the first connection
 
-    def draft_since_value(self) -> "timedelta | datetime | str | None":
-        """``draft_since`` as a value: None (when first connected), "all", a span before the first
-        connection, or an instant (a date alone is midnight UTC); ValueError if it is none of these."""
-        value = self.draft_since.strip()
-        if not value:
-            return None
-        if value.lower() == "all":
-            return "all"
-        days = re.fullmatch(r"(\d{1,5}) ?days?", value, re.I)
-        if days:
-            return timedelta(days=int(days.group(1)))
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?", value):
-            moment = datetime.fromisoformat(value.replace(" ", "T"))
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-        raise ValueError(value)
-
     def validate(self, path: str) -> None:
         try:
-            self.draft_since_value()
+            parse_draft_since(self.draft_since)
         except ValueError:
             raise ConfigError(path, "imap.draft_since", f"{self.draft_since!r} is not a date (2026-11-01), a number of "
                               "days (\"30 days\"), \"all\" or empty (from when the mailbox was first connected)") from None
@@ -252,10 +262,7 @@ class DraftsConfig:
     hold_for: dict[str, str] = field(default_factory=lambda: {"legal": "legal", "press": "communications"})
 
     def validate(self, path: str) -> None:
-        for level in SEVERITY_LEVELS:
-            if level not in self.answer_within_hours:
-                raise ConfigError(path, f"drafts.answer_within_hours.{level}", "is missing")
-            _range(path, f"drafts.answer_within_hours.{level}", self.answer_within_hours[level], 0.25, 400)
+        _per_level(path, "drafts.answer_within_hours", self.answer_within_hours, 0.25, 400)
         _range(path, "drafts.on_call_hours", self.on_call_hours, 0.25, 48)
         for kind in self.hold_for:
             if kind not in STAKES:
@@ -308,9 +315,7 @@ class FollowupConfig:
     def validate(self, path: str) -> None:
         if self.digest_at and not _is_clock(self.digest_at):
             raise ConfigError(path, "followup.digest_at", f'use HH:MM (e.g. "08:30") or "" for no digest, not {self.digest_at!r}')
-        for level in SEVERITY_LEVELS:
-            if level not in self.follow_up_days:
-                raise ConfigError(path, f"followup.follow_up_days.{level}", "is missing")
+        _per_level(path, "followup.follow_up_days", self.follow_up_days)
         hours = self.business_hours.split("-")
         if len(hours) != 2 or not all(map(_is_clock, hours)) or self.opening >= self.closing:
             raise ConfigError(path, "followup.business_hours", f"use HH:MM-HH:MM, opening first, not {self.business_hours!r}")
@@ -342,10 +347,7 @@ class QueueConfig:
     viewing_seconds: int = 90
 
     def validate(self, path: str) -> None:
-        for level in SEVERITY_LEVELS:
-            if level not in self.first_response_hours:
-                raise ConfigError(path, f"queue.first_response_hours.{level}", "is missing")
-            _range(path, f"queue.first_response_hours.{level}", self.first_response_hours[level], 0.25, 400)
+        _per_level(path, "queue.first_response_hours", self.first_response_hours, 0.25, 400)
         _range(path, "queue.viewing_seconds", self.viewing_seconds, 10, 3600)
 
 

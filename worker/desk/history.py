@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..config import Config, ImapConfig
+from ..config.sections import parse_draft_since
 from ..errors import AmendsError
 from ..store import Store, iso
 
@@ -34,7 +35,7 @@ class CutOff:
 
 def cut_off(imap: ImapConfig, connected_at: datetime) -> datetime | None:
     """From when a mailbox's mail is answered; None: all of it."""
-    parsed = imap.draft_since_value()
+    parsed = parse_draft_since(imap.draft_since)
     if parsed is None:
         return connected_at
     if parsed == "all":
@@ -46,9 +47,9 @@ def _setting(store: Store, key: str) -> str | None:
     return store.settings(key).get(key)
 
 
-def connect(store: Store, mailbox: str, imap: ImapConfig, now: datetime) -> CutOff:
+def connect(store: Store, mailbox: str, imap: ImapConfig, now: datetime) -> None:
     """Record a mailbox's first connection (once), and its cut-off as ``[imap] draft_since`` says
-    now; a worker does this before it reads the mailbox."""
+    now; a worker does this before it first reads the mailbox."""
     first = _setting(store, f"connected_at.{mailbox}")
     if first is None:
         store.set_setting(f"connected_at.{mailbox}", iso(now), "amends", now)
@@ -57,7 +58,6 @@ def connect(store: Store, mailbox: str, imap: ImapConfig, now: datetime) -> CutO
     since = cut_off(imap, connected_at)
     if _setting(store, f"draft_since.{mailbox}") != (iso(since) if since else ""):
         store.set_setting(f"draft_since.{mailbox}", iso(since) if since else "", "amends", now)
-    return cut_off_of(store, mailbox)
 
 
 def cut_off_of(store: Store, mailbox: str) -> CutOff | None:

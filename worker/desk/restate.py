@@ -70,7 +70,7 @@ def problem_sentence(text: str) -> str | None:
     split = _CLAUSE.search(best)
     before, but, after = (best[:split.start()], split.group(0), best[split.end():]) if split else (best, "", "")
     if (but and not _COMPLAINT_WORDS.search(before) and _COMPLAINT_WORDS.search(after)
-            and after.split(" ", 1)[0].lower() in _STARTERS | set(_TURN)):
+            and after.split(" ", 1)[0].lower() in _CLAUSE_STARTS):
         best = after[:1].upper() + after[1:]  # "Love the design, but the print faded": the problem comes after
     return best
 
@@ -98,6 +98,7 @@ _STARTERS = {"the", "this", "that", "these", "those", "it", "its", "it's", "ther
              "still", "now", "because", "although", "despite", "during", "before", "until", "once", "while", "being",
              "order", "parcel", "package", "delivery", "invoice", "booking", "ticket", "account", "payment", "item",
              "box", "app", "website", "phone", "card", "bill", "engineer", "driver", "staff", "nothing", "none"}
+_CLAUSE_STARTS = _STARTERS | set(_TURN)  # a clause that starts with one of these has its own subject
 
 
 _NO_SUBJECT = re.compile(r"(?:went|got|had|bought|ordered|paid|took|came|booked|tried|called|rang|sent|received|"

@@ -32,8 +32,7 @@ _FROM_RULES = {"injury or safety": "safety", "legal threat": "legal", "regulator
 _MORE: dict[str, re.Pattern] = {
     "safety": re.compile(
         r"\b(?:(?:don'?t|do not|no longer) feel safe|not safe|electric(?:al)? shock|shocked me|smoke|smoking|"
-        r"scorch(?:ed|ing)?|melt(?:ed|ing)|overheat(?:ed|ing|s)?|exploded?|limp mode|hard shoulder|"
-        r"(?:brakes?|steering) (?:failed|failing|went|locked|gave way)|lost (?:all )?power (?:on|at|in) the|"
+        r"scorch(?:ed|ing)?|melt(?:ed|ing)|overheat(?:ed|ing|s)?|exploded?|"
         r"(?:cut|cuts|cutting) out (?:on|in|at) (?:the |a )?(?:motorway|dual carriageway|fast road|junction|roundabout))\b",
         re.I),
     "safeguarding": re.compile(
